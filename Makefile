@@ -1,0 +1,40 @@
+# One command to set up and open the course, one to run every test.
+#   make lab    create .venv, install the course, open JupyterLab on notebooks/
+#   make test   create .venv, install the course with dev tools, run all tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test setup lint exercises html bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/ruff check coursepkg tests benchmarks notebooks solutions exercises
+	$(BIN)/python -m pytest -n 2 --timeout=900 tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+exercises: $(STAMP)
+	$(BIN)/coursepkg release solutions exercises
+
+html: $(STAMP)
+	$(BIN)/coursepkg html notebooks site
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) site grades .pytest_cache .ruff_cache

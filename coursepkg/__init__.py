@@ -1,0 +1,33 @@
+"""coursepkg: the companion library of the course *Neural Network Training, from scratch to GPU*.
+
+Read it bottom-up, in the order the lessons build it:
+
+- :mod:`coursepkg.backend`: NumPy, CuPy or array_api_strict, the device, the seeded generator.
+- :mod:`coursepkg.functional`: forward/backward pairs on raw arrays (lesson 03).
+- :mod:`coursepkg.tensor` and :mod:`coursepkg.ops`: reverse-mode autodiff (lesson 04).
+- :mod:`coursepkg.gradcheck`: finite-difference gradient checks (lesson 02 on).
+- :mod:`coursepkg.nn`: modules, layers, losses, initialization.
+"""
+
+from coursepkg import functional, ops
+from coursepkg.backend import (
+    Backend,
+    BackendError,
+    get_backend,
+    gpu_available,
+    reset_backend,
+    seed,
+    set_backend,
+    to_numpy,
+    use_backend,
+)
+from coursepkg.gradcheck import check_gradients, numerical_gradient, relative_error
+from coursepkg.tensor import Tensor, no_grad, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backend", "BackendError", "Tensor", "check_gradients", "functional", "get_backend",
+    "gpu_available", "no_grad", "numerical_gradient", "ops", "relative_error", "reset_backend",
+    "seed", "set_backend", "tensor", "to_numpy", "use_backend",
+]

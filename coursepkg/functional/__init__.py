@@ -1,0 +1,51 @@
+"""Pure forward/backward pairs on raw backend arrays, in the style of cs231n's ``layers.py``.
+
+Each operation comes as two functions::
+
+    out, cache = linear_forward(x, w, b)
+    dx, dw, db = linear_backward(dout, cache)
+
+The forward pass returns its output and a ``cache`` of what the backward pass needs; the
+backward pass takes the upstream gradient ``dout`` (same shape as ``out``) and returns one
+gradient per input, each with its input's shape. Lesson 03 writes these by hand; the autodiff
+engine in :mod:`coursepkg.tensor` calls them.
+
+Every function works on any array-API namespace (NumPy, CuPy, array_api_strict): the
+namespace is read from the input with ``x.__array_namespace__()``.
+"""
+
+from coursepkg.functional.activations import (
+    gelu_backward,
+    gelu_forward,
+    leaky_relu_backward,
+    leaky_relu_forward,
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from coursepkg.functional.broadcast import unbroadcast
+from coursepkg.functional.linear import linear_backward, linear_forward
+from coursepkg.functional.losses import (
+    bce_with_logits_backward,
+    bce_with_logits_forward,
+    log_softmax,
+    mae_backward,
+    mae_forward,
+    mse_backward,
+    mse_forward,
+    softmax,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+)
+
+__all__ = [
+    "bce_with_logits_backward", "bce_with_logits_forward", "gelu_backward", "gelu_forward",
+    "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
+    "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",
+    "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "tanh_backward",
+    "tanh_forward", "unbroadcast",
+]

@@ -1,0 +1,83 @@
+"""Elementwise nonlinearities: sigmoid, tanh, ReLU, leaky ReLU, GELU.
+
+Each backward multiplies the upstream gradient by the local derivative ``f'(x)``, written in
+terms of what the forward pass already computed where that is cheaper.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def sigmoid_forward(x: Any) -> tuple[Any, Any]:
+    """sigma(x) = 1 / (1 + exp(-x)), computed without overflow for large |x|.
+
+    Inputs: x, any shape. Returns: out (same shape), cache = out.
+    """
+    xp = x.__array_namespace__()
+    z = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
+    out = xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+    return out, out
+
+
+def sigmoid_backward(dout: Any, cache: Any) -> Any:
+    """d sigma / dx = sigma (1 - sigma). Returns dx, same shape as dout."""
+    out = cache
+    return dout * out * (1 - out)
+
+
+def tanh_forward(x: Any) -> tuple[Any, Any]:
+    """tanh(x). Inputs: x, any shape. Returns: out (same shape), cache = out."""
+    out = x.__array_namespace__().tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: Any, cache: Any) -> Any:
+    """d tanh / dx = 1 - tanh^2. Returns dx, same shape as dout."""
+    return dout * (1 - cache * cache)
+
+
+def relu_forward(x: Any) -> tuple[Any, Any]:
+    """max(x, 0). Inputs: x, any shape. Returns: out (same shape), cache = the mask x > 0."""
+    mask = x > 0
+    return x * mask, mask
+
+
+def relu_backward(dout: Any, cache: Any) -> Any:
+    """The gradient passes where the input was positive and is zero elsewhere (also at 0)."""
+    return dout * cache
+
+
+def leaky_relu_forward(x: Any, slope: float = 0.01) -> tuple[Any, Any]:
+    """x where x > 0, slope * x elsewhere. Returns out and cache = (mask, slope)."""
+    xp = x.__array_namespace__()
+    mask = x > 0
+    return xp.where(mask, x, slope * x), (mask, slope)
+
+
+def leaky_relu_backward(dout: Any, cache: Any) -> Any:
+    """Gradient 1 where x > 0 and ``slope`` elsewhere."""
+    mask, slope = cache
+    return dout.__array_namespace__().where(mask, dout, slope * dout)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu_forward(x: Any) -> tuple[Any, Any]:
+    """GELU, tanh approximation (Hendrycks & Gimpel, 2016):
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    Inputs: x, any shape. Returns: out (same shape), cache = (x, tanh term).
+    """
+    xp = x.__array_namespace__()
+    t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+    return 0.5 * x * (1 + t), (x, t)
+
+
+def gelu_backward(dout: Any, cache: Any) -> Any:
+    """Derivative of the tanh approximation, by the product and chain rules."""
+    x, t = cache
+    dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    return dout * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)

@@ -1,0 +1,41 @@
+"""The affine (fully connected) layer: ``out = x @ w + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
+    """Affine map of a batch of rows.
+
+    Inputs:
+    - x: array of shape (N, D), N examples with D features each.
+    - w: weights of shape (D, M).
+    - b: bias of shape (M,), or None for no bias.
+    Returns:
+    - out: array of shape (N, M).
+    - cache: (x, w, has_bias), for the backward pass.
+    """
+    out = x @ w
+    if b is not None:
+        out += b  # in place: no second (N, M) temporary
+    return out, (x, w, b is not None)
+
+
+def linear_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
+    """Backward pass of :func:`linear_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, M).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, D) = dout @ w.T
+    - dw: shape (D, M) = x.T @ dout
+    - db: shape (M,) = dout summed over the batch, or None if there was no bias.
+    """
+    x, w, has_bias = cache
+    xp = dout.__array_namespace__()
+    dx = dout @ xp.matrix_transpose(w)
+    dw = xp.matrix_transpose(x) @ dout
+    db = xp.sum(dout, axis=0) if has_bias else None
+    return dx, dw, db

@@ -1,0 +1,110 @@
+"""Losses, each fused with its last activation for numerical stability.
+
+All losses return the **mean** over the batch (a Python-independent 0-d array).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def log_softmax(logits: Any, axis: int = -1) -> Any:
+    """log softmax along ``axis``, stable for large logits (subtracts the max first).
+
+    Inputs: logits of any shape. Returns: array of the same shape.
+    """
+    xp = logits.__array_namespace__()
+    shifted = logits - xp.max(logits, axis=axis, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
+def softmax(logits: Any, axis: int = -1) -> Any:
+    """softmax along ``axis``: exp(z_i) / sum_j exp(z_j). Same shape as ``logits``."""
+    xp = logits.__array_namespace__()
+    e = xp.exp(logits - xp.max(logits, axis=axis, keepdims=True))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_cross_entropy_forward(logits: Any, labels: Any) -> tuple[Any, tuple]:
+    """Mean cross-entropy of softmax(logits) against integer class labels.
+
+    Inputs:
+    - logits: array of shape (N, C), unnormalized class scores.
+    - labels: int array of shape (N,), values in [0, C).
+    Returns:
+    - loss: 0-d array, -mean_i log softmax(logits_i)[labels_i].
+    - cache: (probabilities of shape (N, C), labels).
+    """
+    xp = logits.__array_namespace__()
+    logp = log_softmax(logits, axis=1)
+    picked = xp.take_along_axis(logp, labels[:, None], axis=1)
+    loss = -xp.mean(picked)
+    return loss, (xp.exp(logp), labels)
+
+
+def softmax_cross_entropy_backward(dout: Any, cache: tuple) -> Any:
+    """Gradient with respect to the logits: (softmax - one_hot(labels)) / N, times dout.
+
+    Returns: dlogits of shape (N, C).
+    """
+    probs, labels = cache
+    xp = probs.__array_namespace__()
+    n, c = probs.shape
+    one_hot = labels[:, None] == xp.arange(c, dtype=labels.dtype, device=labels.device)[None, :]
+    return (probs - xp.astype(one_hot, probs.dtype)) * (dout / n)
+
+
+def bce_with_logits_forward(logits: Any, targets: Any) -> tuple[Any, tuple]:
+    """Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1].
+
+    Uses log(1 + exp(-|z|)) so no exp ever overflows:
+    loss_i = max(z, 0) - z t + log(1 + exp(-|z|)).
+
+    Inputs:
+    - logits: array of any shape.
+    - targets: float array of the same shape, values in [0, 1].
+    Returns:
+    - loss: 0-d array.
+    - cache: (logits, targets).
+    """
+    xp = logits.__array_namespace__()
+    per_item = xp.maximum(logits, 0) - logits * targets + xp.log1p(xp.exp(-xp.abs(logits)))
+    return xp.mean(per_item), (logits, targets)
+
+
+def bce_with_logits_backward(dout: Any, cache: tuple) -> Any:
+    """Gradient with respect to the logits: (sigmoid(z) - t) / size, times dout."""
+    from coursepkg.functional.activations import sigmoid_forward
+
+    logits, targets = cache
+    probs, _ = sigmoid_forward(logits)
+    return (probs - targets) * (dout / logits.size)
+
+
+def mse_forward(predictions: Any, targets: Any) -> tuple[Any, tuple]:
+    """Mean squared error, mean over every element.
+
+    Inputs: predictions and targets of the same shape. Returns: 0-d loss, cache.
+    """
+    xp = predictions.__array_namespace__()
+    diff = predictions - targets
+    return xp.mean(diff * diff), (diff,)
+
+
+def mse_backward(dout: Any, cache: tuple) -> Any:
+    """d/dpredictions = 2 (predictions - targets) / size, times dout."""
+    (diff,) = cache
+    return diff * (2 * dout / diff.size)
+
+
+def mae_forward(predictions: Any, targets: Any) -> tuple[Any, tuple]:
+    """Mean absolute error, mean over every element. Returns: 0-d loss, cache."""
+    xp = predictions.__array_namespace__()
+    diff = predictions - targets
+    return xp.mean(xp.abs(diff)), (diff,)
+
+
+def mae_backward(dout: Any, cache: tuple) -> Any:
+    """d/dpredictions = sign(predictions - targets) / size, times dout (0 where they are equal)."""
+    (diff,) = cache
+    return diff.__array_namespace__().sign(diff) * (dout / diff.size)

@@ -1,0 +1,23 @@
+"""The fused affine op ``x @ w + b``: one graph node instead of two."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coursepkg import functional as F
+from coursepkg.tensor import Function, Tensor
+
+
+class Linear(Function):
+    def forward(self, x: Any, w: Any, b: Any = None) -> Any:
+        out, self.cache = F.linear_forward(x, w, b)
+        return out
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        dx, dw, db = F.linear_backward(grad, self.cache)
+        return (dx, dw) if db is None else (dx, dw, db)
+
+
+def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
+    """x @ w + b for x of shape (N, D), w of shape (D, M), b of shape (M,) -> (N, M)."""
+    return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)

@@ -1,0 +1,316 @@
+"""The autodiff core: a ``Tensor`` that remembers how it was made, and ``backward()``.
+
+This file is the whole engine, in the spirit of micrograd's ``engine.py`` but vectorized:
+a Tensor holds a backend array (``.data``) instead of one number.
+
+How it works
+------------
+Every differentiable operation is a small :class:`Function` object. When you compute
+``c = a * b`` the ``Mul`` function runs its forward pass on the arrays, and ``c`` keeps a
+reference to that function (``c._creator``), which keeps references to ``a`` and ``b``.
+That chain of references *is* the computation graph.
+
+``loss.backward()`` then
+
+1. sorts the graph topologically (every tensor comes after everything it depends on),
+2. walks it in reverse, calling each function's ``backward`` with the gradient of its output,
+3. **adds** each returned gradient into the input's ``.grad``.
+
+Gradients accumulate
+--------------------
+Step 3 adds rather than assigns, because a tensor used twice (``a * a``) must receive the sum
+of both contributions. It also means that calling ``backward()`` twice adds the gradients of
+both calls: **zero the gradients before each training step** (``optimizer.zero_grad()`` or
+``model.zero_grad()``). Forgetting this is the classic bug micrograd's video warns about.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy
+
+from coursepkg.backend import _library_of, get_backend, to_numpy
+
+_grad_enabled = True  # switched off inside `no_grad()`; see below
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block operations build no graph (faster, less memory): use it for evaluation."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """False inside a ``no_grad()`` block."""
+    return _grad_enabled
+
+
+class Function:
+    """One differentiable operation: a forward pass and its backward pass.
+
+    Subclasses implement ``forward(*arrays, **options) -> array`` and
+    ``backward(grad_out) -> tuple`` (one gradient, or None, per tensor input, in order).
+    They may store what backward needs on ``self``.
+    """
+
+    inputs: tuple[Tensor, ...]
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **options: Any) -> Tensor:
+        """Run the forward pass on the inputs' arrays and record the op in the graph."""
+        first = inputs[0].data
+        for t in inputs[1:]:
+            if (type(t.data) is not type(first) or type(first) is not numpy.ndarray) and _mixed(first, t.data):
+                raise TypeError(
+                    f"{cls.__name__}: inputs live on different backends or devices "
+                    f"({_describe(first)} and {_describe(t.data)}); move them with .to(...) first.")
+        fn = cls()
+        out = Tensor(fn.forward(*(t.data for t in inputs), **options))
+        if _grad_enabled and any(t.requires_grad for t in inputs):
+            out.requires_grad = True
+            fn.inputs = inputs
+            out._creator = fn
+        return out
+
+    def forward(self, *arrays: Any, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad_out: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+
+def _mixed(a: Any, b: Any) -> bool:
+    """True when two arrays come from different libraries or sit on different devices."""
+    if _library_of(a) != _library_of(b):
+        return True
+    device_a, device_b = getattr(a, "device", None), getattr(b, "device", None)
+    return device_a is not None and device_b is not None and device_a != device_b
+
+
+def _describe(array: Any) -> str:
+    device = getattr(array, "device", None)
+    return f"{_library_of(array)} array" + (f" on {device}" if device not in (None, "cpu") else "")
+
+
+class Tensor:
+    """A backend array plus, when ``requires_grad``, the record needed to differentiate it.
+
+    Inputs:
+    - data: a backend array, a NumPy array, a list or a number (floats become the backend's
+      default dtype, float32 unless changed).
+    - requires_grad: whether ``backward()`` should compute ``.grad`` for this tensor.
+
+    Attributes: ``data`` (the array), ``grad`` (an array of the same shape, or None),
+    ``shape``, ``dtype``, ``ndim``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_creator", "name", "__weakref__")
+    __array_priority__ = 1000  # numpy_array * tensor calls Tensor.__rmul__
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        elif not (hasattr(data, "__array_namespace__") and hasattr(data, "shape")):
+            data = get_backend().asarray(data)
+        self.data = data
+        self.grad: Any = None
+        self.requires_grad = requires_grad
+        self._creator: Function | None = None
+        self.name = name
+
+    # ------------------------------------------------------------------ information
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def xp(self) -> Any:
+        """The array namespace of this tensor's data (numpy, cupy, array_api_strict)."""
+        return self.data.__array_namespace__()
+
+    def __len__(self) -> int:
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor(shape={self.shape}, dtype={self.dtype}{grad})"
+
+    def numpy(self) -> Any:
+        """A NumPy copy of the data (an explicit transfer to the host)."""
+        return to_numpy(self.data)
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        return float(to_numpy(self.data).reshape(-1)[0]) if self.size == 1 else _not_scalar(self)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, grad: Any = None) -> None:
+        """Compute d(self)/d(leaf) for every tensor in the graph and **add** it into ``.grad``.
+
+        Inputs:
+        - grad: the gradient of some final scalar with respect to ``self`` (same shape as
+          ``self``). Optional when ``self`` has one element: it defaults to 1.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() called on a tensor that does not require grad: "
+                               "no input had requires_grad=True, or it was computed under no_grad().")
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward() needs a gradient argument for a non-scalar tensor of shape {self.shape}; "
+                                   "reduce it first (for example .sum() or .mean()).")
+            grad = self.xp.ones_like(self.data)
+        grad = grad.data if isinstance(grad, Tensor) else grad
+
+        order = _topological_order(self)
+        grads: dict[int, Any] = {id(self): grad}  # gradients flowing through the graph
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._creator is None:  # a leaf: accumulate into .grad
+                node.grad = g if node.grad is None else node.grad + g
+                continue
+            fn = node._creator
+            for parent, parent_grad in zip(fn.inputs, fn.backward(g)):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    # ------------------------------------------------------------------ operators (defined in ops)
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pow__(self, exponent: float) -> Tensor:
+        return _ops.power(self, exponent)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape)
+
+    def transpose(self, *axes: int) -> Tensor:
+        return _ops.transpose(self, axes or None)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (NumPy's name)
+        return _ops.transpose(self, None)
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+
+def _not_scalar(t: Tensor) -> float:
+    raise ValueError(f"item() needs a tensor with one element, got shape {t.shape}")
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor that ``root`` depends on, each after all of its inputs (iterative DFS)."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        if node._creator is not None:
+            for parent in node._creator.inputs:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a Tensor on the active backend from a list, NumPy array or number."""
+    return Tensor(get_backend().asarray(data, dtype=dtype), requires_grad=requires_grad)
+
+
+from coursepkg import ops as _ops  # noqa: E402  (ops needs Tensor and Function defined above)
