@@ -129,7 +129,7 @@ def expect_close(got: Any, expected: Any, what: str, rtol: float = 1e-5, atol: f
         where = numpy.unravel_index(flat, g.shape) if g.ndim else ()
         at = f" at index {tuple(int(i) for i in where)}" if g.ndim else ""
         raise CheckFailure(
-            f"{what}: wrong values{at}: expected {e[where]!r:.8}, got {g[where]!r:.8}; "
+            f"{what}: wrong values{at}: expected {_number(e[where])}, got {_number(g[where])}; "
             f"max relative error {max_relative_error(g, e):.2e} (tolerance {rtol:g})." + _with(hint))
 
 
@@ -137,6 +137,10 @@ def expect(condition: bool, message: str) -> None:
     """Raise :class:`CheckFailure` with ``message`` unless ``condition`` holds."""
     if not condition:
         raise CheckFailure(message)
+
+
+def _number(value: Any) -> str:
+    return f"{float(value):.6g}" if numpy.ndim(value) == 0 and numpy.isrealobj(value) else repr(value)
 
 
 def _with(hint: str) -> str:
