@@ -16,9 +16,9 @@ from coursepkg.exercises.question import (
     expect_close,
     register,
 )
-from coursepkg.exercises.runner import Verdict, check, get_question, load_questions, run_question
+from coursepkg.exercises.runner import Verdict, check, get_question, grade_here, load_questions, run_question
 
 __all__ = [
     "REGISTRY", "CheckFailure", "Question", "Verdict", "check", "describe", "describe_inputs", "expect",
-    "expect_close", "get_question", "load_questions", "register", "run_question",
+    "expect_close", "get_question", "grade_here", "load_questions", "register", "run_question",
 ]

@@ -107,3 +107,30 @@ def check(question_id: str, *objects: Any, seed: int = 0) -> Verdict:
         pass
     print(verdict)
     return verdict
+
+
+def grade_here(lesson: str, namespace: dict[str, Any] | None = None, seed: int = 0) -> list[Verdict]:
+    """Grade every question of ``lesson`` against the notebook's own definitions and show a table.
+
+    Inputs:
+    - lesson: the lesson number as a string, e.g. "02".
+    - namespace: where to find the learner's objects; default: the caller's globals.
+    Returns: the list of verdicts (one per question).
+    """
+    import inspect
+
+    if namespace is None:
+        namespace = inspect.currentframe().f_back.f_globals  # type: ignore[union-attr]
+    verdicts = []
+    for question in sorted((q for q in load_questions().values() if q.lesson == lesson), key=lambda q: q.id):
+        missing = [name for name in question.names if name not in namespace]
+        if missing:
+            verdicts.append(Verdict(question.id, NOT_ATTEMPTED, 0, question.points,
+                                    f"not defined in this notebook: {', '.join(missing)}"))
+            continue
+        verdicts.append(run_question(question, tuple(namespace[n] for n in question.names), seed=seed))
+    total = sum(v.points for v in verdicts)
+    possible = sum(v.max_points for v in verdicts)
+    lines = [f"{v.question_id:<12} {v.status:<14} {v.points:g}/{v.max_points:g}" for v in verdicts]
+    print("\n".join(lines + [f"{'TOTAL':<12} {'':<14} {total:g}/{possible:g}"]))
+    return verdicts
