@@ -26,7 +26,14 @@ from coursepkg.functional.activations import (
     tanh_backward,
     tanh_forward,
 )
+from coursepkg.functional.attention import (
+    attention_weights,
+    causal_mask,
+    scaled_dot_product_attention_backward,
+    scaled_dot_product_attention_forward,
+)
 from coursepkg.functional.broadcast import unbroadcast
+from coursepkg.functional.dropout import dropout_backward, dropout_forward
 from coursepkg.functional.linear import linear_backward, linear_forward
 from coursepkg.functional.losses import (
     bce_with_logits_backward,
@@ -40,8 +47,17 @@ from coursepkg.functional.losses import (
     softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
 )
+from coursepkg.functional.normalization import (
+    batchnorm_backward,
+    batchnorm_forward,
+    layernorm_backward,
+    layernorm_forward,
+)
 
 __all__ = [
+    "attention_weights", "batchnorm_backward", "batchnorm_forward", "causal_mask", "dropout_backward",
+    "dropout_forward", "layernorm_backward", "layernorm_forward", "scaled_dot_product_attention_backward",
+    "scaled_dot_product_attention_forward",
     "bce_with_logits_backward", "bce_with_logits_forward", "gelu_backward", "gelu_forward",
     "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
     "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",

@@ -6,6 +6,8 @@ The lower-case functions (``add``, ``matmul``, ``relu``...) are the public way t
 """
 
 from coursepkg.ops.arithmetic import add, div, matmul, mul, neg, power, sub
+from coursepkg.ops.attention import scaled_dot_product_attention
+from coursepkg.ops.dropout import dropout
 from coursepkg.ops.elementwise import (
     exp,
     gelu,
@@ -18,17 +20,19 @@ from coursepkg.ops.elementwise import (
     sqrt,
     tanh,
 )
+from coursepkg.ops.linear import linear
 from coursepkg.ops.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     mae_loss,
     mse_loss,
 )
+from coursepkg.ops.normalization import batch_norm, layer_norm
 from coursepkg.ops.reductions import max, mean, sum  # noqa: A004  (NumPy's names, on purpose)
 from coursepkg.ops.shape import concat, getitem, reshape, take, transpose
-from coursepkg.ops.linear import linear
 
 __all__ = [
+    "batch_norm", "dropout", "layer_norm", "scaled_dot_product_attention",
     "add", "binary_cross_entropy_with_logits", "concat", "cross_entropy", "div", "exp", "gelu",
     "getitem", "leaky_relu", "linear", "log", "log_softmax", "mae_loss", "matmul", "max", "mean",
     "mse_loss", "mul", "neg", "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "sub", "sum",

@@ -1,0 +1,136 @@
+"""Scaled dot-product attention (Vaswani et al., 2017): forward, backward and masks.
+
+Each query asks "which keys look like me?"; the answer is a softmax over their dot products,
+and the output is the matching weighted average of the values:
+
+    scores  = q @ k^T / sqrt(d)          (..., T, S)   one score per (query, key) pair
+    weights = softmax(scores, over keys)  (..., T, S)   each row sums to 1
+    out     = weights @ v                 (..., T, dv)
+
+A mask removes (query, key) pairs before the softmax: their score is replaced by a very
+negative number, so their weight is exactly 0. A **causal** mask lets position t look only at
+positions 0..t, which is what a model that predicts the next token needs.
+
+All leading axes are batch axes, so one call handles every example and every head at once:
+q of shape (B, H, T, d) (batch, heads, positions, head size) or (B, T, d) for a single head.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from coursepkg.backend import get_backend
+from coursepkg.functional.losses import softmax
+
+
+def causal_mask(T: int, S: int | None = None) -> Any:
+    """The causal mask on the active backend: True where query t may look at key s (s <= t).
+
+    Inputs:
+    - T: number of queries (positions).
+    - S: number of keys; default T.
+    Returns:
+    - bool array of shape (T, S), lower triangular.
+    """
+    backend = get_backend()
+    return backend.xp.tril(backend.ones((T, T if S is None else S), dtype=backend.xp.bool))
+
+
+def _check_shapes(q: Any, k: Any, v: Any, mask: Any) -> None:
+    name = "scaled_dot_product_attention"
+    shapes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
+    if q.ndim not in (3, 4) or k.ndim != q.ndim or v.ndim != q.ndim:
+        raise ValueError(f"{name}: q, k and v must all have shape (B, H, T, d) or all (B, T, d); got {shapes}.")
+    if q.shape[:-2] != k.shape[:-2] or q.shape[:-2] != v.shape[:-2]:
+        raise ValueError(f"{name}: q, k and v must share their batch (and head) axes; got {shapes}.")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"{name}: queries and keys need the same size d (last axis); got {shapes}.")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"{name}: there must be one value per key (k and v share axis -2); got {shapes}.")
+    if mask is None:
+        return
+    scores_shape = tuple(q.shape[:-1]) + (k.shape[-2],)
+    mask_shape = tuple(mask.shape)
+    fits = len(mask_shape) <= len(scores_shape) and all(
+        m in (1, s) for m, s in zip(reversed(mask_shape), reversed(scores_shape)))
+    if not fits:
+        raise ValueError(f"{name}: mask of shape {mask_shape} does not broadcast to the attention scores of "
+                         f"shape {scores_shape} (..., T queries, S keys); got {shapes}.")
+    if mask.dtype != mask.__array_namespace__().bool:
+        raise TypeError(f"{name}: mask must be a bool array (True = may attend), got dtype {mask.dtype} "
+                        f"with shape {mask_shape}.")
+
+
+def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) -> Any:
+    """softmax(q @ k^T / sqrt(d)) over the keys, with masked (query, key) pairs given weight 0.
+
+    Inputs:
+    - q: queries of shape (..., T, d).
+    - k: keys of shape (..., S, d).
+    - causal: if True, query t only sees keys 0..t.
+    - mask: optional bool array broadcastable to (..., T, S); True = may attend, False = hidden.
+    Returns:
+    - weights of shape (..., T, S); every row sums to 1. (A row whose keys are all hidden gets
+      equal weights on all of them: there is nothing better to do.)
+    """
+    xp = q.__array_namespace__()
+    scores = (q @ xp.matrix_transpose(k)) * (1 / math.sqrt(q.shape[-1]))
+    if causal:
+        # A 2-D (T, S) slice of the scores gives ones_like the right namespace and device.
+        allowed = xp.tril(xp.ones_like(scores[(0,) * (scores.ndim - 2) + (...,)], dtype=xp.bool))
+        mask = allowed if mask is None else xp.logical_and(mask, allowed)
+    if mask is not None:
+        # Half the lowest float: subtracting the row maximum in softmax cannot overflow.
+        scores = xp.where(mask, scores, float(xp.finfo(scores.dtype).min) / 2)
+    return softmax(scores, axis=-1)
+
+
+def scaled_dot_product_attention_forward(q: Any, k: Any, v: Any, causal: bool = False,
+                                         mask: Any = None) -> tuple[Any, tuple]:
+    """Scaled dot-product attention for every batch element and head at once.
+
+    Inputs:
+    - q: queries of shape (B, H, T, d), or (B, T, d).
+    - k: keys of shape (B, H, S, d), or (B, S, d). Self-attention has S = T.
+    - v: values of shape (B, H, S, dv), or (B, S, dv).
+    - causal: if True, query t only attends to keys 0..t.
+    - mask: optional bool array broadcastable to (B, H, T, S) (or (B, T, S)), for example
+      (T, S) or (B, 1, 1, S) for padding; True = may attend, False = hidden.
+    Returns:
+    - out: shape (B, H, T, dv), or (B, T, dv).
+    - cache: (q, k, v, weights) for the backward pass; ``cache[3]`` are the attention weights
+      of shape (..., T, S).
+    """
+    _check_shapes(q, k, v, mask)
+    weights = attention_weights(q, k, causal=causal, mask=mask)
+    return weights @ v, (q, k, v, weights)
+
+
+def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """Backward pass of :func:`scaled_dot_product_attention_forward`.
+
+    With P the weights and s = 1 / sqrt(d):
+
+        dv = P^T @ dout                        dP = dout @ v^T
+        dscores = P * (dP - sum(dP * P, over keys))   (the softmax backward, row by row)
+        dq = dscores @ k * s                   dk = dscores^T @ q * s
+
+    Hidden pairs have P = 0, so no gradient flows through them.
+
+    Inputs:
+    - dout: upstream gradient of shape (..., T, dv).
+    - cache: from the forward pass.
+    Returns:
+    - dq (..., T, d), dk (..., S, d), dv (..., S, dv).
+    """
+    q, k, v, weights = cache
+    xp = dout.__array_namespace__()
+    scale = 1 / math.sqrt(q.shape[-1])
+    dv = xp.matrix_transpose(weights) @ dout
+    dweights = dout @ xp.matrix_transpose(v)
+    dscores = weights * (dweights - xp.sum(dweights * weights, axis=-1, keepdims=True))
+    dscores *= scale
+    dq = dscores @ k
+    dk = xp.matrix_transpose(dscores) @ q
+    return dq, dk, dv

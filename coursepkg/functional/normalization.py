@@ -1,0 +1,162 @@
+"""Batch normalization and layer normalization: forward and backward passes.
+
+Both layers standardize activations, ``xhat = (x - mean) / sqrt(var + eps)``, then let the
+network undo it if that helps: ``out = gamma * xhat + beta``. They differ in *what* they
+average over:
+
+- **Batch norm** (Ioffe & Szegedy, 2015) averages each feature over the examples of the batch
+  (and over positions, for sequences). At test time there is no batch to average over, so it
+  uses running averages collected during training.
+- **Layer norm** (Ba et al., 2016) averages over the features of each example separately (the
+  last axis). It behaves the same in training and evaluation and is the norm of transformers.
+
+The backward passes use the compact formula from cs231n: with ``dxhat = dout * gamma`` and
+``m`` values averaged per statistic,
+
+    dx = (1 / m) * inv_std * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+
+where the sums run over the same axes as the mean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _batchnorm_axes(x: Any, **per_feature: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes batch norm averages over, and the shape that makes (C,) broadcast against x."""
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batchnorm_forward: expected x of shape (N, D) or (N, C, L), got {tuple(x.shape)}.")
+    for name, array in per_feature.items():
+        if tuple(array.shape) != (x.shape[1],):
+            raise ValueError(f"batchnorm_forward: x has shape {tuple(x.shape)}, so {name} needs shape "
+                             f"({x.shape[1]},), but it has shape {tuple(array.shape)}.")
+    if x.ndim == 2:
+        return (0,), (1, x.shape[1])
+    return (0, 2), (1, x.shape[1], 1)
+
+
+def batchnorm_forward(x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
+                      momentum: float = 0.1, eps: float = 1e-5, training: bool = True) -> tuple[Any, tuple]:
+    """Batch normalization: standardize each feature (channel) over the batch, then scale and shift.
+
+    Training mode uses the mean and (biased) variance of this batch, and **updates
+    ``running_mean`` and ``running_var`` in place** (PyTorch's convention):
+
+        running_mean = (1 - momentum) * running_mean + momentum * batch_mean
+        running_var  = (1 - momentum) * running_var  + momentum * batch_var * m / (m - 1)
+
+    (the running variance uses the unbiased estimate, m = values per feature). Evaluation mode
+    normalizes with the running statistics and changes nothing.
+
+    Inputs:
+    - x: array of shape (N, D), or (N, C, L) for sequences (each channel is normalized over
+      N and L together).
+    - gamma, beta: scale and shift of shape (D,) or (C,).
+    - running_mean, running_var: arrays of shape (D,) or (C,), updated in place in training.
+    - momentum: weight of the current batch in the running averages.
+    - eps: added to the variance to avoid division by zero.
+    - training: batch statistics (True) or running statistics (False).
+    Returns:
+    - out: array of the same shape as x.
+    - cache: what batchnorm_backward needs.
+    """
+    xp = x.__array_namespace__()
+    axes, stat_shape = _batchnorm_axes(x, gamma=gamma, beta=beta, running_mean=running_mean,
+                                       running_var=running_var)
+    count = x.size // x.shape[1]  # values averaged per feature: N, or N * L
+    if training:
+        if count < 2:
+            raise ValueError(f"batchnorm_forward: training mode needs more than one value per feature to "
+                             f"compute a variance, got x of shape {tuple(x.shape)}; use a batch with N > 1 "
+                             "or switch the layer to eval mode.")
+        mean = xp.mean(x, axis=axes)
+        centered = x - xp.reshape(mean, stat_shape)
+        var = xp.mean(centered * centered, axis=axes)
+        running_mean *= 1 - momentum
+        running_mean += xp.astype(momentum * mean, running_mean.dtype)
+        running_var *= 1 - momentum
+        running_var += xp.astype(momentum * var * (count / (count - 1)), running_var.dtype)
+    else:
+        mean, var = xp.astype(running_mean, x.dtype), xp.astype(running_var, x.dtype)
+        centered = x - xp.reshape(mean, stat_shape)
+    inv_std = xp.reshape(1 / xp.sqrt(var + eps), stat_shape)
+    xhat = centered * inv_std
+    out = xhat * xp.reshape(gamma, stat_shape) + xp.reshape(beta, stat_shape)
+    return out, (xhat, inv_std, gamma, axes, stat_shape, training)
+
+
+def batchnorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """Backward pass of :func:`batchnorm_forward`.
+
+    In training mode the mean and variance depend on every example, which gives the compact
+    formula of this module's docstring; in evaluation mode they are constants, so
+    dx = dout * gamma * inv_std.
+
+    Inputs:
+    - dout: upstream gradient, same shape as x.
+    - cache: from the forward pass.
+    Returns:
+    - dx: same shape as x.
+    - dgamma, dbeta: shape (D,) or (C,).
+    """
+    xhat, inv_std, gamma, axes, stat_shape, training = cache
+    xp = dout.__array_namespace__()
+    dbeta = xp.sum(dout, axis=axes)
+    dgamma = xp.sum(dout * xhat, axis=axes)
+    dxhat = dout * xp.reshape(gamma, stat_shape)
+    if not training:
+        return dxhat * inv_std, dgamma, dbeta
+    count = dout.size // dout.shape[1]
+    sum_dxhat = xp.sum(dxhat, axis=axes, keepdims=True)
+    sum_dxhat_xhat = xp.sum(dxhat * xhat, axis=axes, keepdims=True)
+    dx = (inv_std / count) * (count * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+    return dx, dgamma, dbeta
+
+
+def layernorm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> tuple[Any, tuple]:
+    """Layer normalization: standardize each example over its last axis, then scale and shift.
+
+    The same computation in training and evaluation; there are no running statistics.
+
+    Inputs:
+    - x: array of shape (..., D), for example (N, D) or (B, T, D).
+    - gamma, beta: scale and shift of shape (D,).
+    - eps: added to the variance to avoid division by zero.
+    Returns:
+    - out: array of shape (..., D).
+    - cache: (xhat, inv_std, gamma) for the backward pass.
+    """
+    if x.ndim < 1 or tuple(gamma.shape) != (x.shape[-1],) or tuple(beta.shape) != (x.shape[-1],):
+        raise ValueError(f"layernorm_forward: x of shape (..., D) needs gamma and beta of shape (D,); got x "
+                         f"{tuple(x.shape)}, gamma {tuple(gamma.shape)}, beta {tuple(beta.shape)}.")
+    xp = x.__array_namespace__()
+    mean = xp.mean(x, axis=-1, keepdims=True)
+    centered = x - mean
+    var = xp.mean(centered * centered, axis=-1, keepdims=True)
+    inv_std = 1 / xp.sqrt(var + eps)
+    xhat = centered * inv_std
+    return xhat * gamma + beta, (xhat, inv_std, gamma)
+
+
+def layernorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+    """Backward pass of :func:`layernorm_forward` (the batch-norm formula, along the last axis).
+
+    Inputs:
+    - dout: upstream gradient of shape (..., D).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (..., D).
+    - dgamma, dbeta: shape (D,), summed over every leading axis.
+    """
+    xhat, inv_std, gamma = cache
+    xp = dout.__array_namespace__()
+    leading = tuple(range(dout.ndim - 1))
+    dbeta = xp.sum(dout, axis=leading)
+    dgamma = xp.sum(dout * xhat, axis=leading)
+    dxhat = dout * gamma
+    d = dout.shape[-1]
+    sum_dxhat = xp.sum(dxhat, axis=-1, keepdims=True)
+    sum_dxhat_xhat = xp.sum(dxhat * xhat, axis=-1, keepdims=True)
+    dx = (inv_std / d) * (d * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+    return dx, dgamma, dbeta
