@@ -7,9 +7,15 @@ Read it bottom-up, in the order the lessons build it:
 - :mod:`coursepkg.tensor` and :mod:`coursepkg.ops`: reverse-mode autodiff (lesson 04).
 - :mod:`coursepkg.gradcheck`: finite-difference gradient checks (lesson 02 on).
 - :mod:`coursepkg.nn`: modules, layers, losses, initialization.
+- :mod:`coursepkg.optim`: optimizers, schedules, gradient clipping, L2 penalty (lesson 07-08).
+- :mod:`coursepkg.data`, :mod:`coursepkg.metrics`: datasets, splits, scalers, batches; metrics.
+- :mod:`coursepkg.train`: ``fit``, callbacks, checkpoints (lesson 06).
+- :mod:`coursepkg.search`: grid, random and Bayesian hyperparameter search (lesson 10).
+- :mod:`coursepkg.exercises`: graded questions, checks, release and grading.
+- :mod:`coursepkg.viz`: plots and widgets for the notebooks (imported on demand).
 """
 
-from coursepkg import functional, ops
+from coursepkg import functional, nn, ops, optim, train
 from coursepkg.backend import (
     Backend,
     BackendError,
@@ -27,7 +33,7 @@ from coursepkg.tensor import Tensor, no_grad, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backend", "BackendError", "Tensor", "check_gradients", "functional", "get_backend",
+    "Backend", "BackendError", "nn", "optim", "train", "Tensor", "check_gradients", "functional", "get_backend",
     "gpu_available", "no_grad", "numerical_gradient", "ops", "relative_error", "reset_backend",
     "seed", "set_backend", "tensor", "to_numpy", "use_backend",
 ]

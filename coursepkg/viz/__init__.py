@@ -10,8 +10,10 @@ from coursepkg.viz.plots import (
     plot_history,
     plot_loss_surface,
 )
+from coursepkg.viz.training import LivePlot
 
 __all__ = [
+    "LivePlot",
     "plot_confusion_matrix", "plot_decision_boundary", "plot_gradient_norms", "plot_history",
     "plot_loss_surface",
 ]
