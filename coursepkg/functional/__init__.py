@@ -33,6 +33,17 @@ from coursepkg.functional.attention import (
     scaled_dot_product_attention_forward,
 )
 from coursepkg.functional.broadcast import unbroadcast
+from coursepkg.functional.conv import (
+    col2im_1d,
+    col2im_2d,
+    conv1d_backward,
+    conv1d_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv_output_size,
+    im2col_1d,
+    im2col_2d,
+)
 from coursepkg.functional.dropout import dropout_backward, dropout_forward
 from coursepkg.functional.linear import linear_backward, linear_forward
 from coursepkg.functional.losses import (
@@ -53,8 +64,24 @@ from coursepkg.functional.normalization import (
     layernorm_backward,
     layernorm_forward,
 )
+from coursepkg.functional.pooling import (
+    avg_pool1d_backward,
+    avg_pool1d_forward,
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    global_avg_pool_backward,
+    global_avg_pool_forward,
+    max_pool1d_backward,
+    max_pool1d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 
 __all__ = [
+    "avg_pool1d_backward", "avg_pool1d_forward", "avg_pool2d_backward", "avg_pool2d_forward", "col2im_1d",
+    "col2im_2d", "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_forward", "conv_output_size",
+    "global_avg_pool_backward", "global_avg_pool_forward", "im2col_1d", "im2col_2d", "max_pool1d_backward",
+    "max_pool1d_forward", "max_pool2d_backward", "max_pool2d_forward",
     "attention_weights", "batchnorm_backward", "batchnorm_forward", "causal_mask", "dropout_backward",
     "dropout_forward", "layernorm_backward", "layernorm_forward", "scaled_dot_product_attention_backward",
     "scaled_dot_product_attention_forward",

@@ -1,0 +1,340 @@
+"""Convolutions in 1-D and 2-D, computed with *im2col*: one big matrix product per layer.
+
+What a convolution computes
+---------------------------
+A 1-D convolution layer (really a cross-correlation, as in every deep-learning library) slides
+a kernel of width K along a signal. For output channel o, example n and output position l::
+
+    out[n, o, l] = b[o] + sum over c, k of  w[o, c, k] * x_padded[n, c, l * stride + k * dilation]
+
+i.e. a dot product between the kernel and the patch of input under it. 2-D is the same with a
+(KH, KW) kernel sliding over rows and columns.
+
+im2col, simply
+--------------
+Looping over positions in Python is slow. *im2col* ("image to columns") copies every patch into
+one column of a matrix ``cols``. With x = [a, b, c, d, e] (one channel), K = 3, stride 1::
+
+             position 0  1  2
+    cols = [[a,         b, c],     <- kernel tap k = 0 sees x[l + 0]
+            [b,         c, d],     <- tap k = 1 sees x[l + 1]
+            [c,         d, e]]     <- tap k = 2 sees x[l + 2]
+
+Column l is the patch under the kernel at output position l. Every dot product of the layer, for
+every example, position and output channel, is now ONE matrix product::
+
+    out (O, N * L_out) = w reshaped to (O, C * K)  @  cols (C * K, N * L_out)
+
+Each row of ``cols`` (one tap k of one channel c) is a single strided slice of the padded input,
+``x_padded[..., k * dilation :: stride]``, so building ``cols`` takes a loop over the K taps only,
+never over examples or positions. The price is memory: each input value is copied up to K times.
+
+*col2im* goes the other way: it adds every entry of a column matrix back onto the input position
+it was copied from. The backward pass uses it to turn d(loss)/d(cols) into d(loss)/d(x);
+overlapping patches share input positions, so their gradients add up.
+
+Sizes: with padding P on both sides, stride S and dilation D, a kernel of K taps spans
+D * (K - 1) + 1 positions and the output has
+
+    L_out = floor((L + 2P - D * (K - 1) - 1) / S) + 1        (= floor((L + 2P - K) / S) + 1 for D = 1)
+
+positions (:func:`conv_output_size`).
+
+Memory layout: the columns are ordered (channel, tap) down and (example, position) across, and
+the matrix product gives the output as (O, N, L_out); it is returned as the (N, O, L_out) view of
+that array, so stacked conv layers never copy their activations into another layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# ---------------------------------------------------------------------- sizes and checks
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                     where: str = "conv") -> int:
+    """Number of output positions along one axis: floor((size + 2P - D(K-1) - 1) / S) + 1.
+
+    Inputs:
+    - size: input length along the axis (L, H or W).
+    - kernel_size (K), stride (S), padding (P, zeros added on each side), dilation (D).
+    - where: the layer or function to name in error messages.
+    Returns: the output length (an int >= 1).
+    Raises ValueError when the kernel does not fit in the padded input, or an argument is out of range.
+    """
+    for name, value, low in (("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                             ("padding", padding, 0), ("dilation", dilation, 1)):
+        if not isinstance(value, int) or value < low:
+            raise ValueError(f"{where}: {name} must be an int >= {low}, got {value!r}.")
+    span = dilation * (kernel_size - 1) + 1
+    padded = size + 2 * padding
+    if span > padded:
+        spanning = f" (spanning {span} positions with dilation={dilation})" if dilation > 1 else ""
+        raise ValueError(f"{where}: kernel_size={kernel_size}{spanning} is larger than the padded input: "
+                         f"length {size} + 2 * padding {padding} = {padded}.")
+    return (padded - span) // stride + 1
+
+
+def as_pair(value: int | tuple[int, int], name: str, where: str) -> tuple[int, int]:
+    """An int or a pair of ints as a pair (rows, columns): 3 -> (3, 3)."""
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{where}: {name} must be an int or a pair of ints, got {value!r}.")
+    return pair
+
+
+def check_input(where: str, shape: tuple[int, ...], channels: int | None, spatial: str) -> None:
+    """Raise a ValueError naming ``where`` unless ``shape`` is (N, channels, *spatial axes).
+
+    Inputs:
+    - shape: the input's shape.
+    - channels: the expected channel count, or None to accept any.
+    - spatial: the names of the spatial axes, "L" for 1-D or "H, W" for 2-D.
+    """
+    rank = 2 + len(spatial.split(","))
+    if len(shape) != rank or (channels is not None and shape[1] != channels):
+        expected = f"(N, {channels if channels is not None else 'C'}, {spatial})"
+        raise ValueError(f"{where}: input has shape {tuple(shape)}; expected {expected}.")
+
+
+def window_slice(tap: int, stride: int, dilation: int, out_size: int) -> slice:
+    """Where kernel tap ``tap`` reads, for all ``out_size`` output positions: one strided slice.
+
+    Output position l reads input position l * stride + tap * dilation.
+    """
+    start = tap * dilation
+    return slice(start, start + stride * (out_size - 1) + 1, stride)
+
+
+def _pad_channels_first(x: Any, pads: tuple[int, ...]) -> Any:
+    """x of shape (N, C, *S) -> zero-padded array of shape (C, N, *(S + 2 * pads)).
+
+    Channels go first so that the columns come out as (C * taps, N * positions) with no further copy.
+    """
+    xp = x.__array_namespace__()
+    x_cn = xp.permute_dims(x, (1, 0) + tuple(range(2, x.ndim)))
+    if not any(pads):
+        return x_cn
+    shape = tuple(x_cn.shape[:2]) + tuple(s + 2 * p for s, p in zip(x_cn.shape[2:], pads))
+    padded = xp.zeros(shape, dtype=x.dtype, device=x.device)
+    padded[(..., *(slice(p, p + s) for s, p in zip(x_cn.shape[2:], pads)))] = x_cn
+    return padded
+
+
+def _unpad_channels_first(dx_padded: Any, pads: tuple[int, ...]) -> Any:
+    """Inverse of :func:`_pad_channels_first` for gradients: (C, N, *padded) -> (N, C, *S)."""
+    xp = dx_padded.__array_namespace__()
+    interior = dx_padded[(..., *(slice(p, s - p) for s, p in zip(dx_padded.shape[2:], pads)))]
+    return xp.permute_dims(interior, (1, 0) + tuple(range(2, dx_padded.ndim)))
+
+
+# ---------------------------------------------------------------------- 1-D
+
+
+def im2col_1d(x: Any, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> Any:
+    """Copy every patch of a batch of signals into one column of a matrix (see the module docstring).
+
+    Inputs:
+    - x: array of shape (N, C, L).
+    - kernel_size (K), stride (S), padding (P), dilation (D): ints.
+    Returns:
+    - cols: array of shape (C * K, N * L_out), L_out from :func:`conv_output_size`.
+      cols[c * K + k, n * L_out + l] = x_padded[n, c, l * S + k * D].
+    """
+    xp = x.__array_namespace__()
+    out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="im2col_1d")
+    x_cn = _pad_channels_first(x, (padding,))  # (C, N, L + 2P)
+    taps = [x_cn[:, :, window_slice(k, stride, dilation, out_len)] for k in range(kernel_size)]
+    cols = xp.stack(taps, axis=1)  # (C, K, N, L_out)
+    return xp.reshape(cols, (x.shape[1] * kernel_size, x.shape[0] * out_len))
+
+
+def col2im_1d(cols: Any, x_shape: tuple[int, int, int], kernel_size: int, stride: int = 1, padding: int = 0,
+              dilation: int = 1) -> Any:
+    """Add each entry of a column matrix back onto the input position it came from (adjoint of im2col).
+
+    Inputs:
+    - cols: array of shape (C * K, N * L_out), laid out as :func:`im2col_1d` returns.
+    - x_shape: (N, C, L), the shape of the input given to im2col.
+    - kernel_size, stride, padding, dilation: as given to im2col.
+    Returns:
+    - dx: array of shape (N, C, L); positions seen by several patches receive the sum.
+    """
+    xp = cols.__array_namespace__()
+    n, c, length = x_shape
+    out_len = conv_output_size(length, kernel_size, stride, padding, dilation, where="col2im_1d")
+    cols = xp.reshape(cols, (c, kernel_size, n, out_len))
+    dx_padded = xp.zeros((c, n, length + 2 * padding), dtype=cols.dtype, device=cols.device)
+    for k in range(kernel_size):
+        dx_padded[:, :, window_slice(k, stride, dilation, out_len)] += cols[:, k, ...]
+    return _unpad_channels_first(dx_padded, (padding,))
+
+
+def _check_conv_args(where: str, x: Any, w: Any, b: Any | None, spatial: str) -> None:
+    rank = 2 + len(spatial.split(","))
+    if w.ndim != rank:
+        raise ValueError(f"{where}: weight has shape {tuple(w.shape)}; expected a rank-{rank} "
+                         f"(out_channels, in_channels, {'K' if rank == 3 else 'KH, KW'}) array.")
+    if x.ndim != rank or x.shape[1] != w.shape[1]:
+        raise ValueError(f"{where}: input has shape {tuple(x.shape)} but weight has shape {tuple(w.shape)}; "
+                         f"expected input (N, {w.shape[1]}, {spatial}) (in_channels = weight.shape[1]).")
+    if b is not None and tuple(b.shape) != (w.shape[0],):
+        raise ValueError(f"{where}: bias has shape {tuple(b.shape)}; expected ({w.shape[0]},) "
+                         "(one per output channel).")
+
+
+def conv1d_forward(x: Any, w: Any, b: Any | None, stride: int = 1, padding: int = 0,
+                   dilation: int = 1) -> tuple[Any, tuple]:
+    """1-D convolution (cross-correlation) of a batch of multi-channel signals.
+
+    Inputs:
+    - x: array of shape (N, C, L).
+    - w: weights of shape (O, C, K).
+    - b: bias of shape (O,), or None.
+    - stride (S), padding (P, zeros on both ends), dilation (D): ints.
+    Returns:
+    - out: array of shape (N, O, L_out), L_out = floor((L + 2P - D(K-1) - 1) / S) + 1.
+    - cache: for :func:`conv1d_backward`.
+    """
+    _check_conv_args("conv1d", x, w, b, "L")
+    xp = x.__array_namespace__()
+    out_channels, _, kernel_size = w.shape
+    out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="conv1d")
+    cols = im2col_1d(x, kernel_size, stride, padding, dilation)  # (C*K, N*L_out)
+    w_rows = xp.reshape(w, (out_channels, -1))  # (O, C*K)
+    out = w_rows @ cols  # (O, N*L_out): the one big matrix product
+    if b is not None:
+        out += b[:, None]
+    out = xp.permute_dims(xp.reshape(out, (out_channels, x.shape[0], out_len)), (1, 0, 2))
+    return out, (tuple(x.shape), w, cols, b is not None, (stride, padding, dilation))
+
+
+def _rows_of(dout: Any) -> Any:
+    """dout of shape (N, O, *S) -> (O, N * prod(S)), matching the columns of im2col."""
+    xp = dout.__array_namespace__()
+    return xp.reshape(xp.permute_dims(dout, (1, 0) + tuple(range(2, dout.ndim))), (dout.shape[1], -1))
+
+
+def conv1d_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
+    """Backward pass of :func:`conv1d_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, O, L_out).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, L) = col2im(w_rows.T @ dout_rows)
+    - dw: shape (O, C, K) = dout_rows @ cols.T
+    - db: shape (O,) = dout summed over examples and positions, or None if there was no bias.
+    """
+    x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
+    xp = dout.__array_namespace__()
+    dout_rows = _rows_of(dout)  # (O, N*L_out)
+    dw = xp.reshape(dout_rows @ xp.matrix_transpose(cols), w.shape)
+    dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows  # (C*K, N*L_out)
+    dx = col2im_1d(dcols, x_shape, w.shape[2], stride, padding, dilation)
+    db = xp.sum(dout_rows, axis=1) if has_bias else None
+    return dx, dw, db
+
+
+# ---------------------------------------------------------------------- 2-D
+
+
+def im2col_2d(x: Any, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] = 1,
+              padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1) -> Any:
+    """Copy every (KH, KW) patch of a batch of images into one column of a matrix.
+
+    Inputs:
+    - x: array of shape (N, C, H, W).
+    - kernel_size (KH, KW), stride, padding, dilation: ints or (rows, columns) pairs.
+    Returns:
+    - cols: array of shape (C * KH * KW, N * OH * OW).
+      cols[(c * KH + i) * KW + j, (n * OH + r) * OW + s] = x_padded[n, c, r * SH + i * DH, s * SW + j * DW].
+    """
+    xp = x.__array_namespace__()
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("im2col_2d", kernel_size, stride, padding, dilation)
+    oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="im2col_2d (height)")
+    ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="im2col_2d (width)")
+    x_cn = _pad_channels_first(x, (ph, pw))  # (C, N, H + 2PH, W + 2PW)
+    taps = [x_cn[:, :, window_slice(i, sh, dh, oh), window_slice(j, sw, dw, ow)]
+            for i in range(kh) for j in range(kw)]
+    cols = xp.stack(taps, axis=1)  # (C, KH*KW, N, OH, OW)
+    return xp.reshape(cols, (x.shape[1] * kh * kw, x.shape[0] * oh * ow))
+
+
+def col2im_2d(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: int | tuple[int, int],
+              stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+              dilation: int | tuple[int, int] = 1) -> Any:
+    """Adjoint of :func:`im2col_2d`: add each column entry back onto its input pixel.
+
+    Inputs:
+    - cols: array of shape (C * KH * KW, N * OH * OW).
+    - x_shape: (N, C, H, W), the shape of the input given to im2col.
+    - kernel_size, stride, padding, dilation: as given to im2col.
+    Returns:
+    - dx: array of shape (N, C, H, W).
+    """
+    xp = cols.__array_namespace__()
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("col2im_2d", kernel_size, stride, padding, dilation)
+    n, c, h, w = x_shape
+    oh = conv_output_size(h, kh, sh, ph, dh, where="col2im_2d (height)")
+    ow = conv_output_size(w, kw, sw, pw, dw, where="col2im_2d (width)")
+    cols = xp.reshape(cols, (c, kh * kw, n, oh, ow))
+    dx_padded = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype, device=cols.device)
+    for i in range(kh):
+        for j in range(kw):
+            dx_padded[:, :, window_slice(i, sh, dh, oh), window_slice(j, sw, dw, ow)] += cols[:, i * kw + j, ...]
+    return _unpad_channels_first(dx_padded, (ph, pw))
+
+
+def _pairs(where: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tuple[tuple[int, int], ...]:
+    return tuple(as_pair(v, name, where) for v, name in ((kernel_size, "kernel_size"), (stride, "stride"),
+                                                         (padding, "padding"), (dilation, "dilation")))
+
+
+def conv2d_forward(x: Any, w: Any, b: Any | None, stride: int | tuple[int, int] = 1,
+                   padding: int | tuple[int, int] = 0, dilation: int | tuple[int, int] = 1) -> tuple[Any, tuple]:
+    """2-D convolution (cross-correlation) of a batch of multi-channel images.
+
+    Inputs:
+    - x: array of shape (N, C, H, W).
+    - w: weights of shape (O, C, KH, KW).
+    - b: bias of shape (O,), or None.
+    - stride, padding, dilation: ints or (rows, columns) pairs.
+    Returns:
+    - out: array of shape (N, O, OH, OW), OH = floor((H + 2PH - DH(KH-1) - 1) / SH) + 1, OW likewise.
+    - cache: for :func:`conv2d_backward`.
+    """
+    _check_conv_args("conv2d", x, w, b, "H, W")
+    xp = x.__array_namespace__()
+    out_channels, _, kh, kw = w.shape
+    _, (sh, sw), (ph, pw), (dh, dw) = _pairs("conv2d", kh, stride, padding, dilation)
+    oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="conv2d (height)")
+    ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="conv2d (width)")
+    cols = im2col_2d(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw))  # (C*KH*KW, N*OH*OW)
+    out = xp.reshape(w, (out_channels, -1)) @ cols  # (O, N*OH*OW)
+    if b is not None:
+        out += b[:, None]
+    out = xp.permute_dims(xp.reshape(out, (out_channels, x.shape[0], oh, ow)), (1, 0, 2, 3))
+    return out, (tuple(x.shape), w, cols, b is not None, ((sh, sw), (ph, pw), (dh, dw)))
+
+
+def conv2d_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
+    """Backward pass of :func:`conv2d_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, O, OH, OW).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, H, W)
+    - dw: shape (O, C, KH, KW)
+    - db: shape (O,), or None if there was no bias.
+    """
+    x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
+    xp = dout.__array_namespace__()
+    dout_rows = _rows_of(dout)  # (O, N*OH*OW)
+    dw = xp.reshape(dout_rows @ xp.matrix_transpose(cols), w.shape)
+    dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows
+    dx = col2im_2d(dcols, x_shape, tuple(w.shape[2:]), stride, padding, dilation)
+    db = xp.sum(dout_rows, axis=1) if has_bias else None
+    return dx, dw, db

@@ -1,0 +1,228 @@
+"""Pooling: summarize each window of a signal or image by its maximum or its average.
+
+A pooling window of K positions slides with stride S (by default S = K: windows side by side,
+no overlap) over each channel separately; there are no weights. As in
+:mod:`coursepkg.functional.conv`, the windows are read with one strided slice per window
+offset ("tap"), never with a loop over examples or positions: tap k of every window is
+``x[..., k::S]`` (cut to L_out entries), so for K = 3::
+
+    out = maximum(maximum(x[..., 0::S], x[..., 1::S]), x[..., 2::S])      (elementwise)
+
+Max pooling keeps the maximum over the K taps; its gradient flows only to the position that won
+(the argmax; on ties, the first one), because nudging any other input does not change the
+output. Average pooling keeps the mean over the taps; its gradient is shared equally, 1/K to
+every position in the window. 2-D pooling does the same with KH * KW taps.
+
+Output length along each axis: L_out = floor((L - K) / S) + 1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from coursepkg.functional.conv import as_pair, check_input, conv_output_size, window_slice
+
+
+def _geometry(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[tuple[int, ...], list]:
+    """Output sizes, and for each tap the index of what it reads at every output position."""
+    labels = [where] if len(kernel) == 1 else [f"{where} (height)", f"{where} (width)"]
+    out_sizes = tuple(conv_output_size(size, k, s, 0, 1, where=label)
+                      for size, k, s, label in zip(x.shape[2:], kernel, stride, labels))
+    taps = [(..., *(window_slice(t, s, 1, o) for t, s, o in zip(tap, stride, out_sizes)))
+            for tap in itertools.product(*(range(k) for k in kernel))]
+    return out_sizes, taps
+
+
+def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, tuple]:
+    xp = x.__array_namespace__()
+    _, taps = _geometry(where, x, kernel, stride)
+    out = x[taps[0]]
+    for tap in taps[1:]:  # the running maximum over the window's taps, for all windows at once
+        out = xp.maximum(out, x[tap])
+    # Which tap won each window: the first one equal to the maximum (what argmax picks on ties).
+    winners, taken = [], xp.zeros(out.shape, dtype=xp.bool, device=x.device)
+    for tap in taps:
+        wins = (x[tap] == out) & ~taken
+        taken = taken | wins
+        winners.append(wins)
+    return out, (tuple(x.shape), x.dtype, x.device, taps, winners)
+
+
+def _max_pool_backward(dout: Any, cache: tuple) -> Any:
+    xp = dout.__array_namespace__()
+    x_shape, dtype, device, taps, winners = cache
+    dx = xp.zeros(x_shape, dtype=dtype, device=device)
+    for tap, wins in zip(taps, winners):  # each window sends its gradient to its winning tap only
+        dx[tap] += dout * xp.astype(wins, dout.dtype)
+    return dx
+
+
+def _avg_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, tuple]:
+    _, taps = _geometry(where, x, kernel, stride)
+    total = x[taps[0]]
+    for tap in taps[1:]:
+        total = total + x[tap]
+    return total / len(taps), (tuple(x.shape), x.dtype, x.device, taps)
+
+
+def _avg_pool_backward(dout: Any, cache: tuple) -> Any:
+    xp = dout.__array_namespace__()
+    x_shape, dtype, device, taps = cache
+    dx = xp.zeros(x_shape, dtype=dtype, device=device)
+    share = dout / len(taps)  # every position of a window gets 1/T of its gradient
+    for tap in taps:
+        dx[tap] += share
+    return dx
+
+
+# ---------------------------------------------------------------------- 1-D
+
+
+def max_pool1d_forward(x: Any, kernel_size: int, stride: int | None = None) -> tuple[Any, tuple]:
+    """Maximum over each window of ``kernel_size`` positions, channel by channel.
+
+    Inputs:
+    - x: array of shape (N, C, L).
+    - kernel_size (K): window width; stride (S): step between windows (default K).
+    Returns:
+    - out: array of shape (N, C, L_out), L_out = floor((L - K) / S) + 1.
+    - cache: for :func:`max_pool1d_backward` (includes the argmax of each window).
+    """
+    check_input("max_pool1d", tuple(x.shape), None, "L")
+    return _max_pool_forward("max_pool1d", x, (kernel_size,), (kernel_size if stride is None else stride,))
+
+
+def max_pool1d_backward(dout: Any, cache: tuple) -> Any:
+    """Backward pass of :func:`max_pool1d_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C, L_out).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, L); each window's gradient goes to its maximal entry (the first, on ties).
+    """
+    return _max_pool_backward(dout, cache)
+
+
+def avg_pool1d_forward(x: Any, kernel_size: int, stride: int | None = None) -> tuple[Any, tuple]:
+    """Mean over each window of ``kernel_size`` positions, channel by channel.
+
+    Inputs:
+    - x: array of shape (N, C, L).
+    - kernel_size (K): window width; stride (S): step between windows (default K).
+    Returns:
+    - out: array of shape (N, C, L_out), L_out = floor((L - K) / S) + 1.
+    - cache: for :func:`avg_pool1d_backward`.
+    """
+    check_input("avg_pool1d", tuple(x.shape), None, "L")
+    return _avg_pool_forward("avg_pool1d", x, (kernel_size,), (kernel_size if stride is None else stride,))
+
+
+def avg_pool1d_backward(dout: Any, cache: tuple) -> Any:
+    """Backward pass of :func:`avg_pool1d_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C, L_out).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, L); each window shares its gradient equally (1/K each).
+    """
+    return _avg_pool_backward(dout, cache)
+
+
+# ---------------------------------------------------------------------- 2-D
+
+
+def max_pool2d_forward(x: Any, kernel_size: int | tuple[int, int],
+                       stride: int | tuple[int, int] | None = None) -> tuple[Any, tuple]:
+    """Maximum over each (KH, KW) window, channel by channel.
+
+    Inputs:
+    - x: array of shape (N, C, H, W).
+    - kernel_size: int or (KH, KW); stride: int or (SH, SW), default the kernel size.
+    Returns:
+    - out: array of shape (N, C, OH, OW), OH = floor((H - KH) / SH) + 1, OW likewise.
+    - cache: for :func:`max_pool2d_backward`.
+    """
+    check_input("max_pool2d", tuple(x.shape), None, "H, W")
+    kernel = as_pair(kernel_size, "kernel_size", "max_pool2d")
+    step = as_pair(kernel if stride is None else stride, "stride", "max_pool2d")
+    return _max_pool_forward("max_pool2d", x, kernel, step)
+
+
+def max_pool2d_backward(dout: Any, cache: tuple) -> Any:
+    """Backward pass of :func:`max_pool2d_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C, OH, OW).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, H, W); each window's gradient goes to its maximal pixel (the first, on ties).
+    """
+    return _max_pool_backward(dout, cache)
+
+
+def avg_pool2d_forward(x: Any, kernel_size: int | tuple[int, int],
+                       stride: int | tuple[int, int] | None = None) -> tuple[Any, tuple]:
+    """Mean over each (KH, KW) window, channel by channel.
+
+    Inputs:
+    - x: array of shape (N, C, H, W).
+    - kernel_size: int or (KH, KW); stride: int or (SH, SW), default the kernel size.
+    Returns:
+    - out: array of shape (N, C, OH, OW).
+    - cache: for :func:`avg_pool2d_backward`.
+    """
+    check_input("avg_pool2d", tuple(x.shape), None, "H, W")
+    kernel = as_pair(kernel_size, "kernel_size", "avg_pool2d")
+    step = as_pair(kernel if stride is None else stride, "stride", "avg_pool2d")
+    return _avg_pool_forward("avg_pool2d", x, kernel, step)
+
+
+def avg_pool2d_backward(dout: Any, cache: tuple) -> Any:
+    """Backward pass of :func:`avg_pool2d_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C, OH, OW).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, H, W); each window shares its gradient equally (1/(KH*KW) each).
+    """
+    return _avg_pool_backward(dout, cache)
+
+
+# ---------------------------------------------------------------------- global average pooling
+
+
+def global_avg_pool_forward(x: Any) -> tuple[Any, tuple]:
+    """Mean of each channel over all its positions: one number per channel (1-D or 2-D input).
+
+    Inputs:
+    - x: array of shape (N, C, L) or (N, C, H, W).
+    Returns:
+    - out: array of shape (N, C).
+    - cache: for :func:`global_avg_pool_backward`.
+    """
+    if x.ndim < 3:
+        raise ValueError(f"global_avg_pool: input has shape {tuple(x.shape)}; expected (N, C, L) or (N, C, H, W).")
+    xp = x.__array_namespace__()
+    return xp.mean(x, axis=tuple(range(2, x.ndim))), (tuple(x.shape), x.dtype, x.device)
+
+
+def global_avg_pool_backward(dout: Any, cache: tuple) -> Any:
+    """Backward pass of :func:`global_avg_pool_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (N, C).
+    - cache: from the forward pass.
+    Returns:
+    - dx: shape (N, C, L) or (N, C, H, W); every position gets dout / (number of positions).
+    """
+    xp = dout.__array_namespace__()
+    x_shape, dtype, device = cache
+    count = math.prod(x_shape[2:])
+    dx = xp.zeros(x_shape, dtype=dtype, device=device)
+    dx += xp.reshape(dout / count, tuple(dout.shape) + (1,) * (len(x_shape) - 2))
+    return dx
