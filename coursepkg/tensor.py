@@ -180,10 +180,15 @@ class Tensor:
                                "no input had requires_grad=True, or it was computed under no_grad().")
         if grad is None:
             if self.size != 1:
-                raise RuntimeError(f"backward() needs a gradient argument for a non-scalar tensor of shape {self.shape}; "
-                                   "reduce it first (for example .sum() or .mean()).")
+                raise RuntimeError(f"backward() needs a gradient argument for a non-scalar tensor of shape "
+                                   f"{self.shape}; reduce it first (for example .sum() or .mean()).")
             grad = self.xp.ones_like(self.data)
         grad = grad.data if isinstance(grad, Tensor) else grad
+        if isinstance(grad, (int, float)):  # backward(2.0) on a scalar
+            grad = grad * self.xp.ones_like(self.data)
+        if tuple(grad.shape) != self.shape:
+            raise ValueError(f"backward(): the gradient has shape {tuple(grad.shape)} but the tensor has "
+                             f"shape {self.shape}; they must match.")
 
         order = _topological_order(self)
         grads: dict[int, Any] = {id(self): grad}  # gradients flowing through the graph
@@ -192,7 +197,9 @@ class Tensor:
             if g is None:
                 continue
             if node._creator is None:  # a leaf: accumulate into .grad
-                node.grad = g if node.grad is None else node.grad + g
+                # a copy the first time: g may be shared with other leaves or read-only (a broadcast
+                # view), and optimizers are allowed to change .grad in place
+                node.grad = node.xp.asarray(g, copy=True) if node.grad is None else node.grad + g
                 continue
             fn = node._creator
             for parent, parent_grad in zip(fn.inputs, fn.backward(g)):

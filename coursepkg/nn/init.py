@@ -20,6 +20,8 @@ from coursepkg.backend import get_backend
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of the given shape (Linear or convolution layout)."""
+    if len(shape) < 2:
+        raise ValueError(f"fans: a weight needs 2 or more axes, (in, out) or (out, in, *kernel); got shape {shape}.")
     if len(shape) == 2:
         return shape[0], shape[1]
     receptive = math.prod(shape[2:])

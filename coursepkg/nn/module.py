@@ -70,12 +70,23 @@ class Module:
             yield from child.modules()
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Every Parameter with a dotted name such as ``"layers.0.weight"``."""
+        """Every Parameter with a dotted name such as ``"layers.0.weight"``.
+
+        A parameter shared by two layers (tied weights) comes once, under its first name, so an
+        optimizer updates it once.
+        """
+        seen: set[int] = set()
+        for name, p in self._all_named_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _all_named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + name, value
         for name, child in self.named_children():
-            yield from child.named_parameters(prefix + name + ".")
+            yield from child._all_named_parameters(prefix + name + ".")
 
     def parameters(self) -> list[Parameter]:
         """Every Parameter, in a stable order (the optimizers' order)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursepkg import functional as F
+from coursepkg import functional as F  # noqa: N812  (PyTorch's name for it)
 from coursepkg.tensor import Function, Tensor
 
 

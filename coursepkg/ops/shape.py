@@ -42,9 +42,12 @@ class GetItem(Function):
         self.shape, self.dtype = a.shape, a.dtype
         self.device = getattr(a, "device", None)
         parts = index if isinstance(index, tuple) else (index,)
+        named = sum(1 for p in parts if p is not None and p is not Ellipsis)
+        if not any(p is Ellipsis for p in parts) and named < a.ndim:
+            parts += (Ellipsis,)  # x[0] means x[0, ...]: NumPy assumes it, the array API wants it said
         self.index = tuple(p for p in parts if p is not None)  # None only adds axes of size 1
         self.selected_shape = a[self.index].shape
-        return a[index]
+        return a[parts]
 
     def backward(self, grad: Any) -> tuple[Any]:
         xp = grad.__array_namespace__()
@@ -59,7 +62,8 @@ class Take(Function):
     def forward(self, a: Any, indices: Any) -> Any:
         xp = a.__array_namespace__()
         self.shape, self.dtype, self.device = a.shape, a.dtype, getattr(a, "device", None)
-        self.indices = xp.reshape(indices, (-1,))
+        flat = xp.reshape(indices, (-1,))
+        self.indices = xp.where(flat < 0, flat + a.shape[0], flat)  # -1 is the last row, also in backward
         out = xp.take(a, self.indices, axis=0)
         return xp.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
 
