@@ -78,7 +78,7 @@ class Backend:
         Floating input becomes ``default_dtype`` unless ``dtype`` is given; integers and
         booleans keep their kind. This is an explicit host-to-device transfer.
         """
-        if isinstance(data, numpy.ndarray) or not hasattr(data, "__array_namespace__"):
+        if isinstance(data, (numpy.ndarray, numpy.generic)) or not hasattr(data, "__array_namespace__"):
             host = numpy.asarray(data)
             if dtype is None and host.dtype.kind == "f":
                 dtype = self.default_dtype

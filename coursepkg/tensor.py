@@ -118,8 +118,9 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        elif not (hasattr(data, "__array_namespace__") and hasattr(data, "shape")):
-            data = get_backend().asarray(data)
+        elif not (hasattr(data, "__array_namespace__") and hasattr(data, "shape")) or (
+                type(data) is numpy.ndarray and get_backend().name != "numpy"):
+            data = get_backend().asarray(data)  # lists, numbers, or NumPy data for another backend
         self.data = data
         self.grad: Any = None
         self.requires_grad = requires_grad

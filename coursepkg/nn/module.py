@@ -16,12 +16,17 @@ from coursepkg.tensor import Tensor
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module trains: ``requires_grad`` is True."""
+    """A Tensor that a Module trains: ``requires_grad`` is True.
+
+    The data is copied, so training (which updates parameters in place) never changes the
+    array it was created from.
+    """
 
     __slots__ = ()
 
     def __init__(self, data: Any, name: str | None = None) -> None:
         super().__init__(data, requires_grad=True, name=name)
+        self.data = self.xp.asarray(self.data, copy=True)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
@@ -153,7 +158,7 @@ class Module:
             if tuple(array.shape) != tuple(own[name].shape):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: '{name}' has shape "
                                  f"{tuple(own[name].shape)} in the model but {tuple(array.shape)} in the state.")
-            value = backend.asarray(to_numpy(array), dtype=own[name].dtype)
+            value = backend.xp.asarray(backend.asarray(to_numpy(array), dtype=own[name].dtype), copy=True)
             if name in params:
                 params[name].data = value
             else:
