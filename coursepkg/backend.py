@@ -203,6 +203,9 @@ def _import_cupy() -> ModuleType:
         if count == 0:
             raise BackendError("CuPy is installed but CUDA reports no GPU on this machine.")
         cupy.zeros(1).sum().item()  # compiles and runs a kernel: catches driver mismatches
+        if not hasattr(cupy.ndarray, "__array_namespace__"):
+            raise BackendError(f"CuPy {cupy.__version__} predates the array API in its main namespace; "
+                               "coursepkg needs CuPy 14 or newer (`pip install -U cupy-cuda12x`).")
     except BackendError:
         raise
     except Exception as error:  # CUDA driver / runtime errors have many types
