@@ -20,9 +20,13 @@ setup: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# Tests and notebooks run in 2 worker processes, each with one BLAS thread (no oversubscription
+# on 2 cores); --dist loadfile keeps every cell of a notebook in one kernel, in order.
 test: $(STAMP)
 	$(BIN)/ruff check coursepkg tests benchmarks notebooks solutions exercises
-	$(BIN)/python -m pytest -n 2 --timeout=900 tests
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --timeout=900 \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 tests notebooks solutions
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
