@@ -20,6 +20,10 @@ import coursepkg as cp
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Fixture notebooks (some deliberately broken, for the grader's tests) are data, not tests:
+# keep nbval from executing them.
+collect_ignore_glob = ["fixtures/*"]
+
 BACKEND_PARAMS = [
     pytest.param("numpy", id="numpy"),
     pytest.param("array_api_strict", id="strict"),
