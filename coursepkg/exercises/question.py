@@ -29,7 +29,7 @@ import numpy
 from coursepkg.backend import to_numpy
 
 
-class CheckFailure(AssertionError):
+class CheckFailure(AssertionError):  # noqa: N818  (public name, used by every lesson)
     """A wrong answer: the message says which input, what was expected, what came back."""
 
 
