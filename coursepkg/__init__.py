@@ -15,7 +15,7 @@ Read it bottom-up, in the order the lessons build it:
 - :mod:`coursepkg.viz`: plots and widgets for the notebooks (imported on demand).
 """
 
-from coursepkg import functional, nn, ops, optim, train
+from coursepkg import functional, nn, ops, optim, search, train
 from coursepkg.backend import (
     Backend,
     BackendError,
@@ -33,7 +33,7 @@ from coursepkg.tensor import Tensor, no_grad, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backend", "BackendError", "nn", "optim", "train", "Tensor", "check_gradients", "functional", "get_backend",
+    "Backend", "BackendError", "nn", "optim", "search", "train", "Tensor", "check_gradients", "functional", "get_backend",
     "gpu_available", "no_grad", "numerical_gradient", "ops", "relative_error", "reset_backend",
     "seed", "set_backend", "tensor", "to_numpy", "use_backend",
 ]

@@ -10,10 +10,11 @@ from coursepkg.viz.plots import (
     plot_history,
     plot_loss_surface,
 )
+from coursepkg.viz.search import plot_best_so_far, plot_gp_slice
 from coursepkg.viz.training import LivePlot
 
 __all__ = [
-    "LivePlot",
+    "LivePlot", "plot_best_so_far", "plot_gp_slice",
     "plot_confusion_matrix", "plot_decision_boundary", "plot_gradient_norms", "plot_history",
     "plot_loss_surface",
 ]

@@ -43,8 +43,8 @@ def plot_best_so_far(curves: Mapping[str, Curves], ax: Any = None, known_minimum
     """Best value found against the number of trials, one line per method.
 
     Inputs:
-    - curves: method name -> a SearchResult, a list of them (several seeds: their mean is drawn,
-      with a band of +- one standard deviation), or an array (n_runs, n_trials).
+    - curves: method name -> a SearchResult, a list of them (several seeds: their median is drawn,
+      with a band from the first to the third quartile), or an array (n_runs, n_trials).
     - ax: the Axes to draw on (None: a new figure).
     - known_minimum: draw it as a dashed line (when the true minimum is known, as for Branin).
     - log_gap: plot best - known_minimum on a log scale instead (the "regret").
@@ -58,12 +58,12 @@ def plot_best_so_far(curves: Mapping[str, Curves], ax: Any = None, known_minimum
         if log_gap:
             matrix = matrix - known_minimum
         trials = numpy.arange(1, matrix.shape[1] + 1)
-        mean = numpy.nanmean(matrix, axis=0) if numpy.any(~numpy.isnan(matrix)) else matrix[0]
-        label = name if len(matrix) == 1 else f"{name} (mean of {len(matrix)})"
-        (line,) = ax.plot(trials, mean, label=label)
-        if len(matrix) > 1:
-            std = numpy.nanstd(matrix, axis=0)
-            ax.fill_between(trials, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+        if len(matrix) == 1:
+            ax.plot(trials, matrix[0], label=name)
+            continue
+        low, median, high = _quartiles(matrix)
+        (line,) = ax.plot(trials, median, label=f"{name} (median of {len(matrix)})")
+        ax.fill_between(trials, low, high, color=line.get_color(), alpha=0.15)
     if known_minimum is not None and not log_gap:
         ax.axhline(known_minimum, color="k", linestyle="--", linewidth=1, label="known minimum")
     if log_gap:
@@ -74,6 +74,16 @@ def plot_best_so_far(curves: Mapping[str, Curves], ax: Any = None, known_minimum
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def _quartiles(matrix: numpy.ndarray) -> numpy.ndarray:
+    """First quartile, median, third quartile over the runs of (n_runs, n_trials); NaN (no success yet) ignored."""
+    quartiles = numpy.full((3, matrix.shape[1]), numpy.nan)
+    for j in range(matrix.shape[1]):
+        column = matrix[:, j][~numpy.isnan(matrix[:, j])]
+        if len(column):
+            quartiles[:, j] = numpy.percentile(column, [25, 50, 75])
+    return quartiles
 
 
 def plot_gp_slice(optimizer: BayesianOptimizer, name: str | None = None, fixed: Mapping[str, Any] | None = None,
@@ -110,7 +120,7 @@ def plot_gp_slice(optimizer: BayesianOptimizer, name: str | None = None, fixed: 
         axes = plt.subplots(2, 1, figsize=(6, 5), sharex=True, gridspec_kw={"height_ratios": [2, 1]})[1]
     top, bottom = axes
     top.plot(x, mean, label="GP mean")
-    top.fill_between(x, mean - 2 * std, mean + 2 * std, alpha=0.2, label="mean +- 2 std")
+    top.fill_between(x, mean - 2 * std, mean + 2 * std, alpha=0.2, label="mean ± 2 std")
     if true_function is not None:
         top.plot(x, [true_function(p) for p in space.from_unit(U)], "k--", linewidth=1, label="objective")
     observed_x = [p[name] for p in space.from_unit(X)]
