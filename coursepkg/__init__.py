@@ -33,7 +33,7 @@ from coursepkg.tensor import Tensor, no_grad, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backend", "BackendError", "nn", "optim", "search", "train", "Tensor", "check_gradients", "functional", "get_backend",
-    "gpu_available", "no_grad", "numerical_gradient", "ops", "relative_error", "reset_backend",
-    "seed", "set_backend", "tensor", "to_numpy", "use_backend",
+    "Backend", "BackendError", "Tensor", "check_gradients", "functional", "get_backend", "gpu_available", "nn",
+    "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend", "search", "seed",
+    "set_backend", "tensor", "to_numpy", "train", "use_backend",
 ]
