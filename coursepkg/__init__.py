@@ -15,7 +15,7 @@ Read it bottom-up, in the order the lessons build it:
 - :mod:`coursepkg.viz`: plots and widgets for the notebooks (imported on demand).
 """
 
-from coursepkg import functional, nn, ops, optim, search, train
+from coursepkg import data, functional, metrics, nn, ops, optim, search, train
 from coursepkg.backend import (
     Backend,
     BackendError,
@@ -33,7 +33,7 @@ from coursepkg.tensor import Tensor, no_grad, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backend", "BackendError", "Tensor", "check_gradients", "functional", "get_backend", "gpu_available", "nn",
+    "Backend", "BackendError", "Tensor", "check_gradients", "data", "functional", "metrics", "get_backend", "gpu_available", "nn",
     "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend", "search", "seed",
     "set_backend", "tensor", "to_numpy", "train", "use_backend",
 ]
