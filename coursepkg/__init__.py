@@ -33,7 +33,7 @@ from coursepkg.tensor import Tensor, no_grad, tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "Backend", "BackendError", "Tensor", "check_gradients", "data", "functional", "metrics", "get_backend", "gpu_available", "nn",
-    "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend", "search", "seed",
-    "set_backend", "tensor", "to_numpy", "train", "use_backend",
+    "Backend", "BackendError", "Tensor", "check_gradients", "data", "functional", "get_backend", "gpu_available",
+    "metrics", "nn", "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend", "search",
+    "seed", "set_backend", "tensor", "to_numpy", "train", "use_backend",
 ]
