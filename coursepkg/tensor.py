@@ -73,7 +73,7 @@ class Function:
                     f"{cls.__name__}: inputs live on different backends or devices "
                     f"({_describe(first)} and {_describe(t.data)}); move them with .to(...) first.")
         fn = cls()
-        out = Tensor(fn.forward(*(t.data for t in inputs), **options))
+        out = Tensor._from_array(fn.forward(*[t.data for t in inputs], **options))
         if _grad_enabled and any(t.requires_grad for t in inputs):
             out.requires_grad = True
             fn.inputs = inputs
@@ -126,6 +126,14 @@ class Tensor:
         self.requires_grad = requires_grad
         self._creator: Function | None = None
         self.name = name
+
+    @classmethod
+    def _from_array(cls, data: Any) -> Tensor:
+        """A new graph-free Tensor around a backend array, skipping the input checks of
+        ``__init__`` (every op's output goes through here, so it must be cheap)."""
+        out = object.__new__(cls)
+        out.data, out.grad, out.requires_grad, out._creator, out.name = data, None, False, None, None
+        return out
 
     # ------------------------------------------------------------------ information
     @property

@@ -167,11 +167,13 @@ def test_parameters_without_gradient_are_skipped(backend):
 
 def test_updates_are_in_place_and_leave_the_gradient_alone(backend):
     p = Parameter(backend.asarray(np.array([1.0, 2.0, 3.0])))
-    array_before = p.data
     grad = backend.asarray(np.array([0.5, 0.5, 0.5]))
-    for optimizer in (SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1), Adam([p], lr=0.1, weight_decay=0.1),
-                      RMSprop([p], lr=0.1, weight_decay=0.1), AdamW([p], lr=0.1)):
+    for make in (lambda: SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1), lambda: Adam([p], lr=0.1, weight_decay=0.1),
+                 lambda: RMSprop([p], lr=0.1, weight_decay=0.1), lambda: AdamW([p], lr=0.1)):
+        optimizer = make()
+        array_before = p.data  # on NumPy the optimizer took over the storage when it was built
         p.grad = grad
+        optimizer.step()
         optimizer.step()
         assert p.data is array_before
         np.testing.assert_array_equal(cp.to_numpy(grad), [0.5, 0.5, 0.5])

@@ -34,8 +34,7 @@ def linear_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
     - db: shape (M,) = dout summed over the batch, or None if there was no bias.
     """
     x, w, has_bias = cache
-    xp = dout.__array_namespace__()
-    dx = dout @ xp.matrix_transpose(w)
-    dw = xp.matrix_transpose(x) @ dout
-    db = xp.sum(dout, axis=0) if has_bias else None
+    dx = dout @ w.mT  # .mT: the matrix transpose (of the last two axes)
+    dw = x.mT @ dout
+    db = dout.__array_namespace__().sum(dout, axis=0) if has_bias else None
     return dx, dw, db

@@ -28,18 +28,25 @@ def softmax(logits: Any, axis: int = -1) -> Any:
 def softmax_cross_entropy_forward(logits: Any, labels: Any) -> tuple[Any, tuple]:
     """Mean cross-entropy of softmax(logits) against integer class labels.
 
+    With s = logits - max(logits) per row (which changes nothing but avoids overflow),
+    the loss of row i is  log(sum_j exp(s_ij)) - s_i,label_i.
+
     Inputs:
     - logits: array of shape (N, C), unnormalized class scores.
     - labels: int array of shape (N,), values in [0, C).
     Returns:
     - loss: 0-d array, -mean_i log softmax(logits_i)[labels_i].
-    - cache: (probabilities of shape (N, C), labels).
+    - cache: (probabilities of shape (N, C), one-hot labels of shape (N, C)).
     """
     xp = logits.__array_namespace__()
-    logp = log_softmax(logits, axis=1)
-    picked = xp.take_along_axis(logp, labels[:, None], axis=1)
-    loss = -xp.mean(picked)
-    return loss, (xp.exp(logp), labels)
+    n, c = logits.shape
+    shifted = logits - xp.max(logits, axis=1, keepdims=True)
+    exp = xp.exp(shifted)
+    total = xp.sum(exp, axis=1, keepdims=True)
+    one_hot = xp.astype(labels[:, None] == xp.arange(c, dtype=labels.dtype, device=labels.device), logits.dtype)
+    loss = (xp.sum(xp.log(total)) - xp.sum(shifted * one_hot)) / n
+    exp /= total  # now the softmax probabilities
+    return loss, (exp, one_hot)
 
 
 def softmax_cross_entropy_backward(dout: Any, cache: tuple) -> Any:
@@ -47,11 +54,10 @@ def softmax_cross_entropy_backward(dout: Any, cache: tuple) -> Any:
 
     Returns: dlogits of shape (N, C).
     """
-    probs, labels = cache
-    xp = probs.__array_namespace__()
-    n, c = probs.shape
-    one_hot = labels[:, None] == xp.arange(c, dtype=labels.dtype, device=labels.device)[None, :]
-    return (probs - xp.astype(one_hot, probs.dtype)) * (dout / n)
+    probs, one_hot = cache
+    dlogits = probs - one_hot
+    dlogits *= dout / probs.shape[0]
+    return dlogits
 
 
 def bce_with_logits_forward(logits: Any, targets: Any) -> tuple[Any, tuple]:

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from coursepkg.backend import get_backend, to_numpy
+from coursepkg.optim.flat import FlatParameters
 
 
 class Optimizer:
@@ -66,6 +67,8 @@ class Optimizer:
             raise ValueError(f"{name}: the learning rate lr must be positive, got {lr}.")
         self.lr = float(lr)
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self._flat: FlatParameters | None = None
+        self._flatten()
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyperparameters)
@@ -79,6 +82,8 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        if self._flat_step():
+            return
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
@@ -87,6 +92,30 @@ class Optimizer:
                                  f"has a gradient of shape {tuple(p.grad.shape)}.")
             state["step"] = state.get("step", 0) + 1
             self.update(p, p.grad, state)
+
+    def _flat_step(self) -> bool:
+        """One ``update`` over all parameters laid end to end (see :mod:`coursepkg.optim.flat`).
+
+        Returns False, having changed nothing, when that fast path does not apply.
+        """
+        if any(p.grad is None for p in self.params):
+            self._flat = None  # the per-parameter path skips those; rebuild when all have one
+            return False
+        flat = self._flat
+        if flat is None or flat.states is not self.state or not flat.intact():
+            flat = self._flatten()
+        if flat is None or not flat.gather_gradients():
+            return False
+        flat.state["step"] += 1
+        self.update(flat.flat, flat.grad, flat.state)
+        flat.share_state()
+        return True
+
+    def _flatten(self) -> FlatParameters | None:
+        """Lay parameters and state end to end, where views make that possible."""
+        usable = FlatParameters.usable(self.params, self.state)
+        self._flat = FlatParameters(self.params, self.state) if usable else None
+        return self._flat
 
     def update(self, p: Any, grad: Any, state: dict[str, Any]) -> None:
         """Move one parameter: change ``p.data`` in place using ``grad`` and ``state``.
