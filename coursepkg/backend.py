@@ -78,6 +78,8 @@ class Backend:
         Floating input becomes ``default_dtype`` unless ``dtype`` is given; integers and
         booleans keep their kind. This is an explicit host-to-device transfer.
         """
+        if dtype is not None and self.name == "array_api_strict" and not isinstance(dtype, type(self.xp.float32)):
+            dtype = getattr(self.xp, dtype_name(numpy.dtype(dtype)))  # a NumPy dtype named for this backend
         if isinstance(data, (numpy.ndarray, numpy.generic)) or not hasattr(data, "__array_namespace__"):
             host = numpy.asarray(data)
             if dtype is None and host.dtype.kind == "f":
