@@ -27,6 +27,7 @@ both calls: **zero the gradients before each training step** (``optimizer.zero_g
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,23 +35,30 @@ import numpy
 
 from coursepkg.backend import _library_of, get_backend, to_numpy
 
-_grad_enabled = True  # switched off inside `no_grad()`; see below
+
+class _GradMode(threading.local):
+    """Whether operations record the graph; switched off inside ``no_grad()``. One flag per
+    thread, so evaluating in one thread never silences training in another."""
+
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Inside this block operations build no graph (faster, less memory): use it for evaluation."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
 
 
 def is_grad_enabled() -> bool:
     """False inside a ``no_grad()`` block."""
-    return _grad_enabled
+    return _grad_mode.enabled
 
 
 class Function:
@@ -74,10 +82,13 @@ class Function:
                     f"({_describe(first)} and {_describe(t.data)}); move them with .to(...) first.")
         fn = cls()
         out = Tensor._from_array(fn.forward(*[t.data for t in inputs], **options))
-        if _grad_enabled and any(t.requires_grad for t in inputs):
-            out.requires_grad = True
-            fn.inputs = inputs
-            out._creator = fn
+        if _grad_mode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    out.requires_grad = True
+                    fn.inputs = inputs
+                    out._creator = fn
+                    break
         return out
 
     def forward(self, *arrays: Any, **options: Any) -> Any:

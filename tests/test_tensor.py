@@ -248,3 +248,26 @@ def test_numpy_arrays_on_the_left_of_an_operator_give_tensors():
         assert isinstance(result, Tensor) and result.requires_grad
     (a @ x).sum().backward()
     np.testing.assert_allclose(grad_of(x), cp.to_numpy(a).T @ np.ones((2, 2)))
+
+
+def test_no_grad_in_one_thread_does_not_silence_another():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def evaluate():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    inside.wait(5)
+    try:
+        assert is_grad_enabled()
+        a = Tensor(np.ones(3), requires_grad=True)
+        (a * 2.0).sum().backward()
+        np.testing.assert_array_equal(a.grad, [2.0, 2.0, 2.0])
+    finally:
+        release.set()
+        worker.join()

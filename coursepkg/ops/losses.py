@@ -71,10 +71,20 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     if logits.ndim != 2 or labels.shape != (logits.shape[0],):
         raise ValueError(f"cross_entropy: expected logits of shape (N, C) and labels of shape (N,), "
                          f"got logits {logits.shape} and labels {labels.shape}.")
-    if labels.xp.isdtype(labels.dtype, "real floating"):
+    if not _is_integer(labels):
         raise TypeError("cross_entropy: labels must be integer class indices, got floats "
                         f"({labels.dtype}); for probabilities use binary_cross_entropy_with_logits.")
     return SoftmaxCrossEntropy.apply(logits, labels)
+
+
+_INTEGER_DTYPES: dict[Any, bool] = {}  # dtype -> is it an integer type? (isdtype is slow on NumPy)
+
+
+def _is_integer(t: Tensor) -> bool:
+    dtype = t.dtype
+    if dtype not in _INTEGER_DTYPES:
+        _INTEGER_DTYPES[dtype] = bool(t.xp.isdtype(dtype, "integral"))
+    return _INTEGER_DTYPES[dtype]
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any) -> Tensor:
