@@ -127,3 +127,16 @@ def test_bad_options_raise():
         BayesianOptimizer(forrester_space(), batch_strategy="guess")
     with pytest.raises(RuntimeError, match="2 successful"):
         BayesianOptimizer(forrester_space()).fit_model()
+
+
+def test_without_local_refinement_proposals_still_work():
+    from coursepkg.search import BayesianOptimizer, branin_space
+    from coursepkg.search.testfunctions import branin_objective
+
+    optimizer = BayesianOptimizer(branin_space(), n_refine=0, n_initial=3, seed=0)
+    seen = []
+    for _ in range(6):
+        params = optimizer.ask(1)[0]
+        optimizer.tell(params, branin_objective(params))
+        seen.append((params["x1"], params["x2"]))
+    assert len(set(seen)) == 6

@@ -164,7 +164,8 @@ class BayesianOptimizer(Sampler):
         candidates = self._snap(numpy.vstack([random, local]))
         scores = score(candidates)
         refined = [self._refine(score, start) for start in candidates[numpy.argsort(-scores)[: self.n_refine]]]
-        candidates = numpy.vstack([self._snap(numpy.array(refined)), candidates])
+        if refined:  # n_refine=0 skips the local polishing
+            candidates = numpy.vstack([self._snap(numpy.array(refined)), candidates])
         scores = score(candidates)
         for i in numpy.argsort(-scores, kind="stable"):
             if numpy.min(numpy.max(numpy.abs(taken - candidates[i]), axis=1)) > 1e-9:
