@@ -39,14 +39,18 @@ def tanh_backward(dout: Any, cache: Any) -> Any:
 
 
 def relu_forward(x: Any) -> tuple[Any, Any]:
-    """max(x, 0). Inputs: x, any shape. Returns: out (same shape), cache = the mask x > 0."""
-    mask = x > 0
-    return x.__array_namespace__().where(x <= 0, 0.0, x), mask  # written so that NaN stays NaN
+    """max(x, 0). Inputs: x, any shape. Returns: out (same shape), cache = the mask x > 0 as 0/1.
+
+    (``maximum`` keeps NaN as NaN, so a diverging network shows up in the loss, and on NumPy it
+    is many times faster than ``where``.)
+    """
+    xp = x.__array_namespace__()
+    return xp.maximum(x, 0.0), xp.astype(x > 0, x.dtype)
 
 
 def relu_backward(dout: Any, cache: Any) -> Any:
     """The gradient passes where the input was positive and is zero elsewhere (also at 0)."""
-    return dout.__array_namespace__().where(cache, dout, 0.0)
+    return dout * cache
 
 
 def leaky_relu_forward(x: Any, slope: float = 0.01) -> tuple[Any, Any]:

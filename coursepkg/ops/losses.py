@@ -77,14 +77,14 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     return SoftmaxCrossEntropy.apply(logits, labels)
 
 
-_INTEGER_DTYPES: dict[Any, bool] = {}  # dtype -> is it an integer type? (isdtype is slow on NumPy)
+_INTEGER_DTYPES: dict[tuple[type, str], bool] = {}  # (array type, dtype) -> integer? (isdtype is slow)
 
 
 def _is_integer(t: Tensor) -> bool:
-    dtype = t.dtype
-    if dtype not in _INTEGER_DTYPES:
-        _INTEGER_DTYPES[dtype] = bool(t.xp.isdtype(dtype, "integral"))
-    return _INTEGER_DTYPES[dtype]
+    key = (type(t.data), str(t.dtype))
+    if key not in _INTEGER_DTYPES:
+        _INTEGER_DTYPES[key] = bool(t.xp.isdtype(t.dtype, "integral"))
+    return _INTEGER_DTYPES[key]
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Any) -> Tensor:
