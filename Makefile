@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test setup lint exercises html bench clean
+.PHONY: lab test test-browser setup lint exercises html bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg \
 	$(BIN)/python -m pytest -n 2 --dist loadfile --timeout=900 \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=300 tests notebooks solutions
+
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -185,3 +185,15 @@ def test_cli_html_executes_notebooks_into_pages(tmp_path: Path):
 def test_extra_questions_can_be_named_by_module_path():
     assert QUESTIONS_FILE.exists()
     assert [q.id for q in questions_of("98")] == ["98.square", "98.add"]
+
+
+def test_html_pages_show_figures_even_when_ci_sets_mplbackend_agg(tmp_path: Path, monkeypatch):
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()")])
+    nbformat.write(nb, lessons / "99_plot.ipynb")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert main(["html", str(lessons), str(tmp_path / "site")]) == 0
+    page = (tmp_path / "site" / "99_plot.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,11 @@ def notebook_to_html(notebook: str | Path, out_dir: str | Path, timeout: float =
 
     notebook, out_dir = Path(notebook), Path(out_dir)
     node = nbformat.read(notebook, as_version=4)
+    # Without MPLBACKEND the kernel uses the inline backend; an inherited MPLBACKEND=Agg (as in
+    # CI) would make every plt.show() draw nothing and the pages would have no figures.
+    env = {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
     NotebookClient(node, timeout=int(timeout), kernel_name=kernel_name, allow_errors=True,
-                   resources={"metadata": {"path": str(notebook.parent.resolve())}}).execute()
+                   resources={"metadata": {"path": str(notebook.parent.resolve())}}).execute(env=env)
     errors = [f"cell {number}: {output.get('ename', 'Error')}: {output.get('evalue', '')}"
               for number, cell in enumerate(node.cells, start=1) if cell.cell_type == "code"
               for output in cell.get("outputs", []) if output.get("output_type") == "error"]
