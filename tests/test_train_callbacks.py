@@ -16,7 +16,7 @@ from coursepkg.train.callbacks import Callback, EarlyStopping, LearningRateSched
 from coursepkg.train.checkpoint import load_checkpoint
 from coursepkg.train.loop import fit
 from coursepkg.train.history import History
-from coursepkg.viz.training import LivePlot, plot_history
+from coursepkg.viz.training import LivePlot, plot_training_panels
 
 
 def blobs(n: int = 80, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -167,13 +167,13 @@ def test_live_plot_headless_draws_only_at_the_end(capsys):
     np.testing.assert_allclose(val_line.get_ydata(), history["val_loss"])
 
 
-def test_plot_history_draws_one_panel_per_quantity():
+def test_plot_training_panels_draws_one_panel_per_quantity():
     history = History()
     for epoch in (1, 2, 3):
         history.append({"epoch": epoch, "lr": 0.1, "loss": 1.0 / epoch, "accuracy": 0.3 * epoch,
                         "val_loss": 1.2 / epoch, "val_accuracy": 0.25 * epoch})
-    figure = plot_history(history)
+    figure = plot_training_panels(history)
     assert [ax.get_ylabel() for ax in figure.axes] == ["loss", "accuracy"]
     np.testing.assert_allclose(figure.axes[1].get_lines()[1].get_ydata(), [0.25, 0.5, 0.75])
     with pytest.raises(KeyError, match="f1"):
-        plot_history(history, metrics=["f1"])
+        plot_training_panels(history, metrics=["f1"])

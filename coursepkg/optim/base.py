@@ -42,7 +42,9 @@ class Optimizer:
     - params: the list of parameters, in order.
     - lr: the current learning rate.
     - state: one dict per parameter (``state[i]`` belongs to ``params[i]``): arrays of the
-      parameter's shape and the count ``"step"`` of updates it received.
+      parameter's shape and the count ``"step"`` of updates it received. Read it freely; to
+      change it, use :meth:`load_state_dict` (on NumPy/CuPy the arrays are views of one flat
+      buffer, see :mod:`coursepkg.optim.flat`, and a new array put in a dict is not seen).
     - hyperparameters: class attribute, the names saved in ``state_dict`` besides the state.
     """
 

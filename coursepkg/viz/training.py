@@ -1,4 +1,4 @@
-"""Training curves: ``plot_history`` draws a History, ``LivePlot`` redraws it after every epoch.
+"""Training curves: ``plot_training_panels`` draws a History, ``LivePlot`` redraws it after every epoch.
 
 ``LivePlot`` is a callback for ``fit``. In a notebook it shows one image below the cell and
 replaces it after every epoch (an IPython display handle, so the progress bars above it stay).
@@ -22,8 +22,8 @@ def curve_names(history: dict[str, list[float]]) -> list[str]:
     return sorted(names, key=lambda name: name != "loss")
 
 
-def plot_history(history: dict[str, list[float]], metrics: list[str] | None = None,
-                 figure: Figure | None = None) -> Figure:
+def plot_training_panels(history: dict[str, list[float]], metrics: list[str] | None = None,
+                         figure: Figure | None = None) -> Figure:
     """One panel per quantity (loss, then metrics), training and validation curves against epochs.
 
     Inputs:
@@ -35,7 +35,7 @@ def plot_history(history: dict[str, list[float]], metrics: list[str] | None = No
     names = metrics or curve_names(history)
     missing = [name for name in names if name not in history]
     if missing:
-        raise KeyError(f"plot_history: {missing} not in the history; it has {sorted(history)}.")
+        raise KeyError(f"plot_training_panels: {missing} not in the history; it has {sorted(history)}.")
     if figure is None:
         figure = Figure(figsize=(4.5 * max(len(names), 1), 3.2), layout="constrained")
     figure.clear()
@@ -90,7 +90,7 @@ class LivePlot(Callback):
             self._show()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self.figure = plot_history(self.history, self.metrics, self.figure)
+        self.figure = plot_training_panels(self.history, self.metrics, self.figure)
         if self.shown:
             self._show(redraw=False)
 
@@ -98,7 +98,7 @@ class LivePlot(Callback):
         from IPython.display import Image, display
 
         if redraw:
-            self.figure = plot_history(self.history, self.metrics, self.figure)
+            self.figure = plot_training_panels(self.history, self.metrics, self.figure)
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=90)
         image = Image(data=buffer.getvalue(), format="png")
