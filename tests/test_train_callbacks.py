@@ -14,8 +14,8 @@ from coursepkg.optim.schedules import StepLR
 from coursepkg.optim.sgd import SGD
 from coursepkg.train.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint
 from coursepkg.train.checkpoint import load_checkpoint
-from coursepkg.train.loop import fit
 from coursepkg.train.history import History
+from coursepkg.train.loop import fit
 from coursepkg.viz.training import LivePlot, plot_training_panels
 
 
