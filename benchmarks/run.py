@@ -1,12 +1,14 @@
 """Run the performance benchmarks and print ratios against references measured in the same run.
 
-    python benchmarks/run.py                 # every case, 3 interleaved rounds
-    python benchmarks/run.py --cases tiny mlp --rounds 5
+    python benchmarks/run.py                      # every case, 3 interleaved rounds (about 15 minutes)
+    python benchmarks/run.py --quick              # a smoke run: 1 round, short epochs (about 2 minutes)
+    python benchmarks/run.py --cases tiny mlp --rounds 5 --threads 1
 
 Each measurement runs in a fresh process (see workers.py); libraries alternate within each round
-(A B A B ...) and every ratio is the median over rounds of the ratio measured in that round, so a
-noisy neighbour slows both sides of a pair alike. PyTorch is optional (`pip install -e ".[bench]"`):
-without it, the table compares coursepkg with hand-written NumPy only and says so.
+(A B C D, then D C B A, ...) and every ratio is the median over rounds of the ratio measured in that
+round, so a noisy neighbour slows both sides of a pair alike. PyTorch is optional
+(``pip install -e ".[bench]"``): without it the table compares coursepkg with hand-written NumPy
+only and says so. The GPU rows (coursepkg on CuPy vs PyTorch CUDA) run only where a GPU is found.
 Results are printed as a table and saved to benchmarks/results/latest.json.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -26,59 +29,191 @@ HERE = Path(__file__).resolve().parent
 CASES = {  # case -> batch sizes
     "tiny": [8],
     "digits": [32],
+    "cnn": [128],
+    "transformer": [64],
     "mlp": [32, 128, 512],
 }
-FLOPS_PER_SAMPLE = {  # forward + backward of the MLPs: 3 matmuls of 2*a*b flops per layer
-    case: 6 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    for case, sizes in {"tiny": (64, 64, 10), "digits": (64, 128, 128, 10), "mlp": (784, 256, 256, 10)}.items()
+COURSE_MODELS = ("digits", "cnn", "transformer")
+
+
+def _mlp_flops(sizes: tuple[int, ...]) -> int:
+    return 2 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def _cnn_flops() -> int:  # conv layers as (out, in, kernel, output length), then the linear head
+    convs = [(24, 1, 5, 40), (24, 24, 3, 20), (24, 24, 3, 10)]
+    return 2 * sum(o * c * k * length for o, c, k, length in convs) + 2 * 120 * 10
+
+
+def _transformer_flops(T: int = 8, D: int = 32, hidden: int = 64, vocab: int = 10) -> int:
+    linear = T * (D * 3 * D + D * D + 2 * D * hidden + D * vocab)
+    attention = 2 * T * T * D  # scores and weights @ values, all heads together
+    return 2 * (linear + attention)
+
+
+# Multiply-add FLOPs of the matrix products of one training step, per sample: forward once,
+# backward twice (input and weight gradients); elementwise work is not counted.
+FLOPS_PER_SAMPLE = {
+    "tiny": 3 * _mlp_flops((64, 64, 10)),
+    "digits": 3 * _mlp_flops((64, 128, 10)),
+    "mlp": 3 * _mlp_flops((784, 256, 256, 10)),
+    "cnn": 3 * _cnn_flops(),
+    "transformer": 3 * _transformer_flops(),
 }
 
 
-def measure(case: str, library: str, batch: int) -> dict:
-    out = subprocess.run([sys.executable, str(HERE / "workers.py"), case, library, str(batch)],
-                         capture_output=True, text=True, check=True)
+def measure(case: str, library: str, batch: int, extra: list[str]) -> dict:
+    out = subprocess.run([sys.executable, str(HERE / "workers.py"), case, library, str(batch), *extra],
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"worker {case} {library} {batch} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}"
+
+
+def _versions(has_torch: bool) -> dict:
+    import numpy
+
+    versions = {"numpy": numpy.__version__}
+    if has_torch:
+        import torch
+
+        versions["torch"] = torch.__version__
+    return versions
+
+
+def run_case(case: str, batch: int, libraries: list[str], rounds: int, extra: list[str]) -> dict:
+    runs: dict[str, list[dict]] = {lib: [] for lib in libraries}
+    for r in range(rounds):
+        for lib in libraries if r % 2 == 0 else reversed(libraries):
+            runs[lib].append(measure(case, lib, batch, extra))
+            time.sleep(0.5)
+    row: dict = {"case": case, "batch": batch}
+    for lib in libraries:
+        if "skipped" in runs[lib][0]:
+            row[f"{lib}_skipped"] = runs[lib][0]["skipped"]
+            continue
+        row[f"{lib}_samples_per_s"] = statistics.median(m["samples_per_s"] for m in runs[lib])
+        row[f"{lib}_step_us"] = batch / row[f"{lib}_samples_per_s"] * 1e6
+        row[f"{lib}_peak_rss_mb"] = statistics.median(m["peak_rss_mb"] for m in runs[lib])
+        extras = [m["epoch_extra_mb"] for m in runs[lib] if m.get("epoch_extra_mb") is not None]
+        row[f"{lib}_epoch_extra_mb"] = statistics.median(extras) if extras else None
+    main, refs = libraries[0], [lib for lib in libraries[1:] if f"{lib}_samples_per_s" in row]
+    if f"{main}_samples_per_s" in row:
+        for ref in refs:
+            row[f"ratio_vs_{ref}"] = statistics.median(
+                a["samples_per_s"] / b["samples_per_s"] for a, b in zip(runs[main], runs[ref]))
+    return row
+
+
+def check_targets(rows: list[dict]) -> list[tuple[str, float | None, bool | None]]:
+    """(target, measured value, met?) for every target of the performance issue."""
+    found = {(r["case"], r["batch"]): r for r in rows}
+    out = []
+
+    def add(name: str, value: float | None, ok) -> None:
+        out.append((name, value, None if value is None else bool(ok(value))))
+
+    for case in COURSE_MODELS:
+        for (c, b), r in found.items():
+            if c == case:
+                add(f"{case} b{b}: coursepkg/torch throughput >= 2.0", r.get("ratio_vs_torch"), lambda v: v >= 2.0)
+    tiny = found.get(("tiny", 8))
+    if tiny:
+        add("tiny: coursepkg time <= 1.3x hand-written NumPy", 1 / tiny["ratio_vs_numpy"], lambda v: v <= 1.3)
+        add("tiny: coursepkg >= 3x faster than torch", tiny.get("ratio_vs_torch"), lambda v: v >= 3.0)
+    for b in CASES["mlp"]:
+        r = found.get(("mlp", b))
+        if r:
+            add(f"mlp b{b}: coursepkg/torch throughput >= 0.8", r.get("ratio_vs_torch"), lambda v: v >= 0.8)
+            extra, ref = r.get("coursepkg_epoch_extra_mb"), r.get("torch_epoch_extra_mb")
+            add(f"mlp b{b}: training memory <= 1.2x torch", extra / ref if extra and ref else None,
+                lambda v: v <= 1.2)
+    r = found.get(("mlp", 512))
+    if r:
+        add("mlp b512: >= 50% of the matmul roofline", r["coursepkg_roofline"], lambda v: v >= 0.5)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--cases", nargs="*", default=list(CASES) + ["gpu"], choices=list(CASES) + ["gpu"])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/OpenMP threads of every worker (default: each library's own default)")
+    parser.add_argument("--quick", action="store_true", help="1 round of short epochs, a smoke test")
+    parser.add_argument("--output", default=str(HERE / "results" / "latest.json"))
     args = parser.parse_args()
+    rounds = 1 if args.quick else args.rounds
+    extra = (["--threads", str(args.threads)] if args.threads else []) + (["--quick"] if args.quick else [])
     has_torch = importlib.util.find_spec("torch") is not None
-    libraries = ["coursepkg", "numpy"] + (["torch", "torch_fused"] if has_torch else [])
+    cpu_libraries = ["coursepkg", "numpy"] + (["torch", "torch_fused"] if has_torch else [])
+    print(f"machine: {_machine()}; threads: {args.threads or 'library defaults'}; rounds: {rounds}")
     if not has_torch:
         print("PyTorch is not installed: comparing coursepkg with hand-written NumPy only "
               "(pip install -e '.[bench]' for the PyTorch columns).")
-    gflops = max(measure("matmul", "numpy", 0)["gflops"] for _ in range(3))
-    print(f"matrix-product roofline (float32, 512x784 @ 784x256): {gflops:.1f} GFLOP/s")
+    gflops = max(measure("matmul", "numpy", 0, extra)["gflops"] for _ in range(3))
+    print(f"matrix-product roofline (float32, 512x784 @ 784x256, NumPy): {gflops:.1f} GFLOP/s\n")
+    header = f"{'case':>11} {'batch':>5} {'coursepkg':>12} {'us/step':>8}  ratios coursepkg/other (throughput)"
+    print(header)
     rows = []
-    for case in args.cases:
+    for case in [c for c in args.cases if c != "gpu"]:
+        libraries = cpu_libraries if case in ("tiny", "digits", "mlp") else [
+            lib for lib in cpu_libraries if lib != "numpy"]
         for batch in CASES[case]:
-            runs: dict[str, list[dict]] = {lib: [] for lib in libraries}
-            for r in range(args.rounds):
-                order = libraries if r % 2 == 0 else list(reversed(libraries))
-                for lib in order:
-                    runs[lib].append(measure(case, lib, batch))
-                    time.sleep(0.5)
-            row = {"case": case, "batch": batch}
-            for lib in libraries:
-                row[f"{lib}_samples_per_s"] = statistics.median(m["samples_per_s"] for m in runs[lib])
-                row[f"{lib}_peak_rss_mb"] = statistics.median(m["peak_rss_mb"] for m in runs[lib])
-            for ref in libraries[1:]:
-                row[f"ratio_vs_{ref}"] = statistics.median(
-                    a["samples_per_s"] / b["samples_per_s"] for a, b in zip(runs["coursepkg"], runs[ref]))
-            row["roofline_fraction"] = row["coursepkg_samples_per_s"] * FLOPS_PER_SAMPLE[case] / (gflops * 1e9)
+            row = run_case(case, batch, libraries, rounds, extra)
+            row["coursepkg_roofline"] = row["coursepkg_samples_per_s"] * FLOPS_PER_SAMPLE[case] / (gflops * 1e9)
+            if "torch_samples_per_s" in row:
+                row["torch_roofline"] = row["torch_samples_per_s"] * FLOPS_PER_SAMPLE[case] / (gflops * 1e9)
             rows.append(row)
             ratios = "  ".join(f"{k[9:]}={v:.2f}x" for k, v in row.items() if k.startswith("ratio_vs_"))
-            print(f"{case:>8} batch {batch:>4}: coursepkg {row['coursepkg_samples_per_s']:>10,.0f} samples/s  "
-                  f"({batch / row['coursepkg_samples_per_s'] * 1e6:7.1f} us/step)  {ratios}  "
-                  f"roofline {row['roofline_fraction']:.0%}")
-    result = {"machine": f"{platform.machine()} {platform.processor() or ''} {platform.python_version()}",
-              "date": time.strftime("%Y-%m-%d"), "roofline_gflops": gflops, "rounds": args.rounds, "rows": rows}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"saved {HERE / 'results' / 'latest.json'}")
+            memory = "/".join(f"{row.get(f'{lib}_epoch_extra_mb') or 0:.0f}" for lib in libraries)
+            print(f"{case:>11} {batch:>5} {row['coursepkg_samples_per_s']:>10,.0f}/s "
+                  f"{row['coursepkg_step_us']:>8.1f}  {ratios}  roofline {row['coursepkg_roofline']:.1%}"
+                  f"{' (torch ' + format(row['torch_roofline'], '.1%') + ')' if 'torch_roofline' in row else ''}"
+                  f"  training MB {memory}")
+    gpu_rows = []
+    if "gpu" in args.cases:
+        for batch in CASES["mlp"]:
+            row = run_case("mlp", batch, ["coursepkg_cupy", "torch_cuda"], rounds, extra)
+            gpu_rows.append(row)
+            if "coursepkg_cupy_skipped" in row or "torch_cuda_skipped" in row:
+                print(f"GPU variant skipped: {row.get('coursepkg_cupy_skipped') or row.get('torch_cuda_skipped')}")
+                break
+            print(f"{'mlp GPU':>11} {batch:>5} {row['coursepkg_cupy_samples_per_s']:>10,.0f}/s "
+                  f"{row['coursepkg_cupy_step_us']:>8.1f}  torch_cuda={row['ratio_vs_torch_cuda']:.2f}x")
+    # The ceiling is measured again at the end and the best kept: a ceiling measured while a
+    # neighbour loaded the machine would make every fraction look too good.
+    later = max(measure("matmul", "numpy", 0, extra)["gflops"] for _ in range(3))
+    if later > gflops:
+        print(f"matrix-product roofline measured again: {later:.1f} GFLOP/s (fractions recomputed)")
+        for row in rows:
+            for lib in ("coursepkg", "torch"):
+                if f"{lib}_roofline" in row:
+                    row[f"{lib}_roofline"] *= gflops / later
+        gflops = later
+    targets = check_targets(rows)
+    print("\ntargets:")
+    for name, value, ok in targets:
+        status = "n/a" if ok is None else ("met" if ok else "MISSED")
+        print(f"  {status:>6}  {name}: {'-' if value is None else format(value, '.2f')}")
+    result = {"machine": _machine(), "versions": _versions(has_torch), "date": time.strftime("%Y-%m-%d %H:%M"),
+              "threads": args.threads or "default", "quick": args.quick, "rounds": rounds,
+              "roofline_gflops": gflops, "flops_per_sample": FLOPS_PER_SAMPLE, "rows": rows, "gpu_rows": gpu_rows,
+              "targets": [{"target": n, "value": v, "met": ok} for n, v, ok in targets]}
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"saved {output}")
 
 
 if __name__ == "__main__":

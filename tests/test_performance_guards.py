@@ -1,0 +1,135 @@
+"""Guards for the speed-ups of the performance issue: every fast path must give the numbers of the
+plain implementation it replaced.
+
+Each test trains a course model (the lesson 06 MLP, the lesson 12 MNIST-1D CNN, the lesson 13 tiny
+transformer) for 20 Adam steps twice from the same seed: once as the package is, once with the
+earlier, plainer implementations patched back in (ReLU written with ``where``, the embedding's
+backward as a scatter-add). The loss trajectories and final weights must agree to float32
+tolerance. No timing is asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import coursepkg as cp
+from coursepkg import functional as F  # noqa: N812
+from coursepkg import nn, ops, optim
+from coursepkg.backend import get_backend, to_numpy
+from coursepkg.data import make_mnist1d
+from coursepkg.ops import elementwise, shape
+
+
+# ---------------------------------------------------------------------- the earlier implementations
+def plain_relu_forward(x):
+    return x.__array_namespace__().where(x <= 0, 0.0, x), x > 0
+
+
+def plain_relu_backward(dout, cache):
+    return dout.__array_namespace__().where(cache, dout, 0.0)
+
+
+def plain_take_backward(self, grad):
+    xp = grad.__array_namespace__()
+    full = xp.zeros(self.shape, dtype=self.dtype, device=self.device)
+    rows = xp.reshape(grad, (self.indices.shape[0],) + tuple(self.shape[1:]))
+    return (get_backend().scatter_add(full, self.indices, rows),)
+
+
+@pytest.fixture
+def plain(monkeypatch):
+    """Patch the plain implementations back in, for the reference run."""
+    def activate():
+        monkeypatch.setattr(elementwise.ReLU, "pair", (plain_relu_forward, plain_relu_backward))
+        monkeypatch.setattr(shape.Take, "backward", plain_take_backward)
+    return activate
+
+
+# ---------------------------------------------------------------------- the course models
+def digits_mlp():
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def mnist1d_cnn():
+    return nn.Sequential(
+        nn.Conv1d(1, 24, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Conv1d(24, 24, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Conv1d(24, 24, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Flatten(), nn.Linear(24 * 5, 10))
+
+
+class TinyTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 32, init_std=0.5)
+        self.position = nn.PositionalEmbedding(8, 32, init_std=0.5)
+        self.block = nn.TransformerBlock(32, num_heads=2, mlp_ratio=2)
+        self.norm = nn.LayerNorm(32)
+        self.head = nn.Linear(32, 10)
+
+    def forward(self, tokens):
+        return self.head(self.norm(self.block(self.position(self.embed(tokens)))))
+
+
+def _data(kind: str):
+    rng = np.random.default_rng(0)
+    if kind == "mlp":
+        X = rng.standard_normal((20 * 32, 64)).astype(np.float32)
+        return X, np.argmax(X @ rng.standard_normal((64, 10)), axis=1)  # a learnable rule
+    if kind == "cnn":
+        X, y, _, _ = make_mnist1d(1000, seed=0)  # 800 training rows
+        return X[:, None, :], y
+    tokens = rng.integers(0, 10, (20 * 32, 8))
+    return tokens, tokens[:, ::-1].copy()
+
+
+def train(kind: str, steps: int = 20, batch: int = 32) -> tuple[list[float], list[np.ndarray]]:
+    """Loss of every Adam step, and the final parameters, from a fixed seed."""
+    cp.seed(0)
+    model = {"mlp": digits_mlp, "cnn": mnist1d_cnn, "transformer": TinyTransformer}[kind]()
+    optimizer = optim.Adam(model.parameters(), lr=3e-3)
+    X, y = _data(kind)
+    losses = []
+    for i in range(steps):
+        xb, yb = X[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]
+        if kind == "transformer":
+            loss = ops.cross_entropy(model(xb).reshape(-1, 10), yb.reshape(-1))
+        else:
+            loss = ops.cross_entropy(model(cp.Tensor(xb)), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, [to_numpy(p.data) for p in model.parameters()]
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "transformer"])
+def test_training_matches_the_plain_implementation(backend, plain, kind):
+    fast_losses, fast_params = train(kind)
+    plain()
+    plain_losses, plain_params = train(kind)
+    assert fast_losses[-1] < fast_losses[0]  # it trains at all
+    np.testing.assert_allclose(fast_losses, plain_losses, rtol=1e-5, atol=1e-6)
+    for fast, reference in zip(fast_params, plain_params):
+        np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_relu_edge_values(backend):
+    x = backend.asarray(np.array([-np.inf, -1.0, -0.0, 0.0, 2.0, np.inf, np.nan], dtype=np.float32))
+    out, cache = F.relu_forward(x)
+    np.testing.assert_array_equal(to_numpy(out), [0, 0, 0, 0, 2, np.inf, np.nan])
+    dx = F.relu_backward(backend.asarray(np.arange(1, 8, dtype=np.float32)), cache)
+    np.testing.assert_array_equal(to_numpy(dx), [0, 0, 0, 0, 5, 6, 0])  # no gradient at 0 or through NaN
+
+
+@pytest.mark.parametrize("vocab", [7, 5000])  # the one-hot path, and the scatter path of a big table
+def test_embedding_gradient_sums_repeated_tokens(backend, vocab):
+    rng = np.random.default_rng(1)
+    indices = rng.integers(0, 4, size=(300, 4))  # every token repeated many times
+    weight = cp.Tensor(backend.asarray(rng.standard_normal((vocab, 3)).astype(np.float32)), requires_grad=True)
+    upstream = rng.standard_normal((300, 4, 3)).astype(np.float32)
+    ops.take(weight, indices).backward(backend.asarray(upstream))
+    expected = np.zeros((vocab, 3), dtype=np.float64)
+    np.add.at(expected, indices.reshape(-1), upstream.reshape(-1, 3))
+    np.testing.assert_allclose(to_numpy(weight.grad), expected, rtol=1e-5, atol=1e-5)
