@@ -15,7 +15,7 @@ Read it bottom-up, in the order the lessons build it:
 - :mod:`coursepkg.viz`: plots and widgets for the notebooks (imported on demand).
 """
 
-from coursepkg import data, functional, metrics, nn, ops, optim, search, train
+from coursepkg import data, functional, metrics, nn, ops, optim, train
 from coursepkg.backend import (
     Backend,
     BackendError,
@@ -37,3 +37,12 @@ __all__ = [
     "metrics", "nn", "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend", "search",
     "seed", "set_backend", "tensor", "to_numpy", "train", "use_backend",
 ]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """``coursepkg.search`` is imported on first use: it needs SciPy, which takes most of a second."""
+    if name == "search":
+        import importlib
+
+        return importlib.import_module("coursepkg.search")
+    raise AttributeError(f"module 'coursepkg' has no attribute {name!r}")

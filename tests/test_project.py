@@ -77,3 +77,13 @@ def test_readme_lists_every_lesson():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_search_is_imported_on_first_use_and_then_works():
+    import subprocess
+    import sys
+
+    code = ("import sys, coursepkg as cp; assert 'coursepkg.search' not in sys.modules; "
+            "assert cp.search.search is sys.modules['coursepkg.search'].search; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
