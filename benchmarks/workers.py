@@ -120,9 +120,8 @@ def _run_epochs(step, X, y, batch: int, epochs: int = 3, min_steps: int = 200, s
 
 
 # ---------------------------------------------------------------------- coursepkg
-def coursepkg_model(case: str):
-    from coursepkg import nn
-
+def sequential_model(case: str, nn):
+    """The MLP and CNN cases, built from either library's ``nn`` (their layer names agree)."""
     if case in MLP_SIZES:
         sizes = MLP_SIZES[case]
         layers = []
@@ -131,12 +130,18 @@ def coursepkg_model(case: str):
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         return nn.Sequential(*layers)
-    if case == "cnn":
-        return nn.Sequential(
-            nn.Conv1d(1, 24, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Conv1d(24, 24, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Conv1d(24, 24, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Flatten(), nn.Linear(24 * 5, 10))
+    return nn.Sequential(  # "cnn": lesson 12's network
+        nn.Conv1d(1, 24, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Conv1d(24, 24, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Conv1d(24, 24, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
+        nn.Flatten(), nn.Linear(24 * 5, 10))
+
+
+def coursepkg_model(case: str):
+    from coursepkg import nn
+
+    if case != "transformer":
+        return sequential_model(case, nn)
 
     class TinyTransformer(nn.Module):  # lesson 13
         def __init__(self):
@@ -231,20 +236,8 @@ def torch_model(case: str):
     import torch
     from torch import nn
 
-    if case in MLP_SIZES:
-        sizes = MLP_SIZES[case]
-        layers = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(nn.Linear(a, b))
-            if i < len(sizes) - 2:
-                layers.append(nn.ReLU())
-        return nn.Sequential(*layers)
-    if case == "cnn":
-        return nn.Sequential(
-            nn.Conv1d(1, 24, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Conv1d(24, 24, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Conv1d(24, 24, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2),
-            nn.Flatten(), nn.Linear(24 * 5, 10))
+    if case != "transformer":
+        return sequential_model(case, nn)
 
     class Block(nn.Module):  # coursepkg's pre-norm TransformerBlock, written the usual PyTorch way
         def __init__(self):
