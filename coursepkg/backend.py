@@ -244,16 +244,6 @@ def dtype_name(dtype: Any) -> str:
     return str(dtype).rsplit(".", 1)[-1].strip("'>")
 
 
-def namespace_of(*arrays: Any) -> ModuleType:
-    """The array namespace of the given arrays; an error if they come from different libraries."""
-    names = {_library_of(a) for a in arrays if hasattr(a, "shape")}
-    if len(names) > 1:
-        raise BackendError(f"Arrays from different libraries were mixed in one operation: {sorted(names)}. "
-                           "Move them to one backend first.")
-    name = names.pop() if names else _ACTIVE.name
-    return _ACTIVE.xp if name == _ACTIVE.name else _import_namespace(name)
-
-
 # ---------------------------------------------------------------------- the active backend
 def _backend_from_environment() -> Backend:
     requested = os.environ.get(ENV_VARIABLE, "numpy").strip().lower() or "numpy"
