@@ -74,14 +74,13 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **options: Any) -> Tensor:
         """Run the forward pass on the inputs' arrays and record the op in the graph."""
-        first = inputs[0].data
-        for t in inputs[1:]:
-            if (type(t.data) is not type(first) or type(first) is not numpy.ndarray) and _mixed(first, t.data):
-                raise TypeError(
-                    f"{cls.__name__}: inputs live on different backends or devices "
-                    f"({_describe(first)} and {_describe(t.data)}); move them with .to(...) first.")
+        arrays = [t.data for t in inputs]
+        for array in arrays:  # the common case, all NumPy arrays, needs no closer look
+            if type(array) is not numpy.ndarray:
+                _check_same_place(cls.__name__, arrays)
+                break
         fn = cls()
-        out = Tensor._from_array(fn.forward(*[t.data for t in inputs], **options))
+        out = Tensor._from_array(fn.forward(*arrays, **options))
         if _grad_mode.enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -98,12 +97,15 @@ class Function:
         raise NotImplementedError
 
 
-def _mixed(a: Any, b: Any) -> bool:
-    """True when two arrays come from different libraries or sit on different devices."""
-    if _library_of(a) != _library_of(b):
-        return True
-    device_a, device_b = getattr(a, "device", None), getattr(b, "device", None)
-    return device_a is not None and device_b is not None and device_a != device_b
+def _check_same_place(op: str, arrays: list[Any]) -> None:
+    """Raise TypeError when the arrays come from different libraries or sit on different devices."""
+    first = arrays[0]
+    for array in arrays[1:]:
+        device_a, device_b = getattr(first, "device", None), getattr(array, "device", None)
+        if _library_of(first) != _library_of(array) or (
+                device_a is not None and device_b is not None and device_a != device_b):
+            raise TypeError(f"{op}: inputs live on different backends or devices "
+                            f"({_describe(first)} and {_describe(array)}); move them with .to(...) first.")
 
 
 def _describe(array: Any) -> str:
@@ -210,23 +212,21 @@ class Tensor:
             raise ValueError(f"backward(): the gradient has shape {tuple(grad.shape)} but the tensor has "
                              f"shape {self.shape}; they must match.")
 
-        order = _topological_order(self)
-        grads: dict[int, Any] = {id(self): grad}  # gradients flowing through the graph
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
+        # Tensors are dictionary keys by identity (Tensor defines no __eq__ or __hash__).
+        grads: dict[Tensor, Any] = {self: grad}  # the gradients flowing through the graph
+        for node in reversed(_topological_order(self)):
+            g = grads.pop(node, None)
             if g is None:
                 continue
-            if node._creator is None:  # a leaf: accumulate into .grad
+            fn = node._creator
+            if fn is None:  # a leaf: accumulate into .grad
                 # a copy the first time: g may be shared with other leaves or read-only (a broadcast
                 # view), and optimizers are allowed to change .grad in place
-                node.grad = node.xp.asarray(g, copy=True) if node.grad is None else node.grad + g
+                node.grad = g.__array_namespace__().asarray(g, copy=True) if node.grad is None else node.grad + g
                 continue
-            fn = node._creator
             for parent, parent_grad in zip(fn.inputs, fn.backward(g)):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                grads[key] = parent_grad if key not in grads else grads[key] + parent_grad
+                if parent_grad is not None and parent.requires_grad:
+                    grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
@@ -317,21 +317,19 @@ def _not_scalar(t: Tensor) -> float:
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor that ``root`` depends on, each after all of its inputs (iterative DFS)."""
     order: list[Tensor] = []
-    visited: set[int] = set()
+    visited: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if node._creator is not None:
-            for parent in node._creator.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            if node._creator is not None:
+                for parent in node._creator.inputs:
+                    if parent.requires_grad and parent not in visited:
+                        stack.append((parent, False))
     return order
 
 

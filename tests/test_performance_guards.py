@@ -4,7 +4,8 @@ plain implementation it replaced.
 Each test trains a course model (the lesson 06 MLP, the lesson 12 MNIST-1D CNN, the lesson 13 tiny
 transformer) for 20 Adam steps twice from the same seed: once as the package is, once with the
 earlier, plainer implementations patched back in (ReLU written with ``where``, the embedding's
-backward as a scatter-add). The loss trajectories and final weights must agree to float32
+backward as a scatter-add, cross-entropy with two sums, linear and convolution layers that always
+compute the input's gradient). The loss trajectories and final weights must agree to float32
 tolerance. No timing is asserted anywhere.
 """
 
@@ -18,7 +19,11 @@ from coursepkg import functional as F  # noqa: N812
 from coursepkg import nn, ops, optim
 from coursepkg.backend import get_backend, to_numpy
 from coursepkg.data import make_mnist1d
+from coursepkg.functional import conv as conv_f
 from coursepkg.ops import elementwise, shape
+from coursepkg.ops.conv import Conv1d as Conv1dOp
+from coursepkg.ops.linear import Linear as LinearOp
+from coursepkg.ops.losses import SoftmaxCrossEntropy
 
 
 # ---------------------------------------------------------------------- the earlier implementations
@@ -37,12 +42,35 @@ def plain_take_backward(self, grad):
     return (get_backend().scatter_add(full, self.indices, rows),)
 
 
+def plain_cross_entropy_forward(logits, labels):
+    xp = logits.__array_namespace__()
+    n, c = logits.shape
+    shifted = logits - xp.max(logits, axis=1, keepdims=True)
+    exp = xp.exp(shifted)
+    total = xp.sum(exp, axis=1, keepdims=True)
+    one_hot = xp.astype(labels[:, None] == xp.arange(c, dtype=labels.dtype, device=labels.device), logits.dtype)
+    loss = (xp.sum(xp.log(total)) - xp.sum(shifted * one_hot)) / n
+    return loss, (exp / total, one_hot)
+
+
+def plain_linear_backward(self, grad):  # dx always computed, even for a data input
+    return F.linear_backward(grad, self.cache, input_grad=True)
+
+
+def plain_conv1d_backward(self, grad):
+    return conv_f.conv1d_backward(grad, self.cache, input_grad=True)
+
+
 @pytest.fixture
 def plain(monkeypatch):
     """Patch the plain implementations back in, for the reference run."""
     def activate():
         monkeypatch.setattr(elementwise.ReLU, "pair", (plain_relu_forward, plain_relu_backward))
         monkeypatch.setattr(shape.Take, "backward", plain_take_backward)
+        monkeypatch.setattr(SoftmaxCrossEntropy, "pair",
+                            (plain_cross_entropy_forward, F.softmax_cross_entropy_backward))
+        monkeypatch.setattr(LinearOp, "backward", plain_linear_backward)
+        monkeypatch.setattr(Conv1dOp, "backward", plain_conv1d_backward)
     return activate
 
 
@@ -133,3 +161,44 @@ def test_embedding_gradient_sums_repeated_tokens(backend, vocab):
     expected = np.zeros((vocab, 3), dtype=np.float64)
     np.add.at(expected, indices.reshape(-1), upstream.reshape(-1, 3))
     np.testing.assert_allclose(to_numpy(weight.grad), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["linear", "conv1d", "conv2d"])
+def test_a_data_input_gets_no_gradient_and_changes_no_other(backend64, layer):
+    """The first layer skips its input's gradient (input_grad=False): the weight and bias gradients
+    must be those computed when the input does need a gradient."""
+    rng = np.random.default_rng(2)
+    shapes = {"linear": ((5, 4), (4, 3)), "conv1d": ((2, 3, 9), (4, 3, 3)), "conv2d": ((2, 3, 6, 5), (4, 3, 3, 2))}
+    x_shape, w_shape = shapes[layer]
+    x_data = backend64.asarray(rng.standard_normal(x_shape))
+    w = cp.Tensor(backend64.asarray(rng.standard_normal(w_shape)), requires_grad=True)
+    b = cp.Tensor(backend64.asarray(rng.standard_normal(w_shape[0] if layer != "linear" else w_shape[1])),
+                  requires_grad=True)
+    op = {"linear": ops.linear, "conv1d": ops.conv1d, "conv2d": ops.conv2d}[layer]
+    grads = []
+    for needs_grad in (False, True):
+        x = cp.Tensor(x_data, requires_grad=needs_grad)
+        w.zero_grad(), b.zero_grad()
+        out = op(x, w, b)
+        (out * out).sum().backward()
+        assert (x.grad is not None) == needs_grad
+        grads.append((to_numpy(w.grad), to_numpy(b.grad)))
+    for skipped, full in zip(*grads):
+        np.testing.assert_array_equal(skipped, full)
+
+
+@pytest.mark.parametrize("backward, cache_of", [
+    (F.linear_backward, lambda x, w: F.linear_forward(x, w, None)[1]),
+    (conv_f.conv1d_backward, lambda x, w: conv_f.conv1d_forward(x, w, None)[1]),
+])
+def test_input_grad_false_returns_none(backward, cache_of):
+    rng = np.random.default_rng(3)
+    if backward is F.linear_backward:
+        x, w, dout = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal((4, 2))
+    else:
+        x, w, dout = rng.standard_normal((2, 3, 7)), rng.standard_normal((5, 3, 3)), rng.standard_normal((2, 5, 5))
+    cache = cache_of(x, w)
+    dx, dw, db = backward(dout, cache, input_grad=False)
+    full_dx, full_dw, _ = backward(dout, cache)
+    assert dx is None and db is None and full_dx.shape == x.shape
+    np.testing.assert_array_equal(dw, full_dw)

@@ -216,14 +216,16 @@ def _rows_of(dout: Any) -> Any:
     return xp.reshape(xp.permute_dims(dout, (1, 0) + tuple(range(2, dout.ndim))), (dout.shape[1], -1))
 
 
-def conv1d_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
+def conv1d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[Any, Any, Any | None]:
     """Backward pass of :func:`conv1d_forward`.
 
     Inputs:
     - dout: upstream gradient of shape (N, O, L_out).
     - cache: from the forward pass.
+    - input_grad: False skips dx (returned as None) when x needs no gradient (the first layer,
+      whose input is data): no col2im and one matrix product less.
     Returns:
-    - dx: shape (N, C, L) = col2im(w_rows.T @ dout_rows)
+    - dx: shape (N, C, L) = col2im(w_rows.T @ dout_rows), or None when input_grad is False
     - dw: shape (O, C, K) = dout_rows @ cols.T
     - db: shape (O,) = dout summed over examples and positions, or None if there was no bias.
     """
@@ -231,8 +233,10 @@ def conv1d_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
     xp = dout.__array_namespace__()
     dout_rows = _rows_of(dout)  # (O, N*L_out)
     dw = xp.reshape(dout_rows @ xp.matrix_transpose(cols), w.shape)
-    dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows  # (C*K, N*L_out)
-    dx = col2im_1d(dcols, x_shape, w.shape[2], stride, padding, dilation)
+    dx = None
+    if input_grad:
+        dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows  # (C*K, N*L_out)
+        dx = col2im_1d(dcols, x_shape, w.shape[2], stride, padding, dilation)
     db = xp.sum(dout_rows, axis=1) if has_bias else None
     return dx, dw, db
 
@@ -319,14 +323,15 @@ def conv2d_forward(x: Any, w: Any, b: Any | None, stride: int | tuple[int, int] 
     return out, (tuple(x.shape), w, cols, b is not None, ((sh, sw), (ph, pw), (dh, dw)))
 
 
-def conv2d_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
+def conv2d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[Any, Any, Any | None]:
     """Backward pass of :func:`conv2d_forward`.
 
     Inputs:
     - dout: upstream gradient of shape (N, O, OH, OW).
     - cache: from the forward pass.
+    - input_grad: False skips dx (returned as None), as in :func:`conv1d_backward`.
     Returns:
-    - dx: shape (N, C, H, W)
+    - dx: shape (N, C, H, W), or None when input_grad is False
     - dw: shape (O, C, KH, KW)
     - db: shape (O,), or None if there was no bias.
     """
@@ -334,7 +339,9 @@ def conv2d_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
     xp = dout.__array_namespace__()
     dout_rows = _rows_of(dout)  # (O, N*OH*OW)
     dw = xp.reshape(dout_rows @ xp.matrix_transpose(cols), w.shape)
-    dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows
-    dx = col2im_2d(dcols, x_shape, tuple(w.shape[2:]), stride, padding, dilation)
+    dx = None
+    if input_grad:
+        dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows
+        dx = col2im_2d(dcols, x_shape, tuple(w.shape[2:]), stride, padding, dilation)
     db = xp.sum(dout_rows, axis=1) if has_bias else None
     return dx, dw, db

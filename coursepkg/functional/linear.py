@@ -22,19 +22,21 @@ def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
     return out, (x, w, b is not None)
 
 
-def linear_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any | None]:
+def linear_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[Any, Any, Any | None]:
     """Backward pass of :func:`linear_forward`.
 
     Inputs:
     - dout: upstream gradient of shape (N, M).
     - cache: from the forward pass.
+    - input_grad: False skips dx (returned as None) when x needs no gradient, as in the first
+      layer of a network, whose input is data: that saves one matrix product.
     Returns:
-    - dx: shape (N, D) = dout @ w.T
+    - dx: shape (N, D) = dout @ w.T, or None when input_grad is False.
     - dw: shape (D, M) = x.T @ dout
     - db: shape (M,) = dout summed over the batch, or None if there was no bias.
     """
     x, w, has_bias = cache
-    dx = dout @ w.mT  # .mT: the matrix transpose (of the last two axes)
+    dx = dout @ w.mT if input_grad else None  # .mT: the matrix transpose (of the last two axes)
     dw = x.mT @ dout
     db = dout.__array_namespace__().sum(dout, axis=0) if has_bias else None
     return dx, dw, db

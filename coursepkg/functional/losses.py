@@ -44,7 +44,8 @@ def softmax_cross_entropy_forward(logits: Any, labels: Any) -> tuple[Any, tuple]
     exp = xp.exp(shifted)
     total = xp.sum(exp, axis=1, keepdims=True)
     one_hot = xp.astype(labels[:, None] == xp.arange(c, dtype=labels.dtype, device=labels.device), logits.dtype)
-    loss = (xp.sum(xp.log(total)) - xp.sum(shifted * one_hot)) / n
+    minus_log_probs = xp.log(total) - shifted  # -log softmax, shape (N, C)
+    loss = xp.sum(minus_log_probs * one_hot) / n  # the one-hot picks each row's label
     exp /= total  # now the softmax probabilities
     return loss, (exp, one_hot)
 

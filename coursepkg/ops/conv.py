@@ -22,7 +22,7 @@ class Conv1d(Function):
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        dx, dw, db = conv_f.conv1d_backward(grad, self.cache)
+        dx, dw, db = conv_f.conv1d_backward(grad, self.cache, input_grad=self.inputs[0].requires_grad)
         return (dx, dw) if db is None else (dx, dw, db)
 
 
@@ -33,7 +33,7 @@ class Conv2d(Function):
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        dx, dw, db = conv_f.conv2d_backward(grad, self.cache)
+        dx, dw, db = conv_f.conv2d_backward(grad, self.cache, input_grad=self.inputs[0].requires_grad)
         return (dx, dw) if db is None else (dx, dw, db)
 
 

@@ -14,7 +14,7 @@ class Linear(Function):
         return out
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        dx, dw, db = F.linear_backward(grad, self.cache)
+        dx, dw, db = F.linear_backward(grad, self.cache, input_grad=self.inputs[0].requires_grad)
         return (dx, dw) if db is None else (dx, dw, db)
 
 

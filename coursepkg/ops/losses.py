@@ -77,11 +77,11 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     return SoftmaxCrossEntropy.apply(logits, labels)
 
 
-_INTEGER_DTYPES: dict[tuple[type, str], bool] = {}  # (array type, dtype) -> integer? (isdtype is slow)
+_INTEGER_DTYPES: dict[tuple[type, Any], bool] = {}  # (array type, dtype) -> integer? (isdtype is slow)
 
 
 def _is_integer(t: Tensor) -> bool:
-    key = (type(t.data), str(t.dtype))
+    key = (type(t.data), t.data.dtype)
     if key not in _INTEGER_DTYPES:
         _INTEGER_DTYPES[key] = bool(t.xp.isdtype(t.dtype, "integral"))
     return _INTEGER_DTYPES[key]

@@ -100,14 +100,14 @@ class Optimizer:
 
         Returns False, having changed nothing, when that fast path does not apply.
         """
-        if any(p.grad is None for p in self.params):
-            self._flat = None  # the per-parameter path skips those; rebuild when all have one
-            return False
         flat = self._flat
-        if flat is None or flat.states is not self.state or not flat.intact():
-            flat = self._flatten()
-        if flat is None or not flat.gather_gradients():
-            return False
+        if flat is None or flat.states is not self.state or not flat.gather_gradients():
+            if any(p.grad is None for p in self.params):
+                self._flat = None  # the per-parameter path skips those; rebuild when all have one
+                return False
+            flat = self._flatten()  # anew: the parameters or the state were replaced
+            if flat is None or not flat.gather_gradients():
+                return False
         flat.state["step"] += 1
         self.update(flat.flat, flat.grad, flat.state)
         flat.share_state()

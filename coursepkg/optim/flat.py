@@ -85,16 +85,14 @@ class FlatParameters:
             start += size
         return views
 
-    def intact(self) -> bool:
-        """False when someone replaced a ``p.data`` (load_state_dict, .to(), assignment)."""
-        return all(p.data is view for p, view in zip(self.params, self.views))
-
     def gather_gradients(self) -> bool:
-        """Copy every gradient into the flat gradient; False if a parameter has none."""
-        for p, view in zip(self.params, self.grad_views):
-            if p.grad is None or tuple(p.grad.shape) != tuple(view.shape):
+        """Copy every gradient into the flat gradient. Returns False (the flat gradient is then
+        meaningless) when a parameter has no gradient or one of another shape, or when someone
+        replaced its ``p.data`` (load_state_dict, .to(), assignment) so that it is no longer a view."""
+        for p, view, grad_view in zip(self.params, self.views, self.grad_views):
+            if p.data is not view or p.grad is None or p.grad.shape != view.shape:
                 return False
-            view[...] = p.grad
+            grad_view[...] = p.grad
         return True
 
     def share_state(self) -> None:
