@@ -231,7 +231,7 @@ def test_im2col_1d_columns_are_the_patches():
     for n in range(2):
         for pos in range(out_len):
             patch = padded[n, :, pos * stride:pos * stride + k_size]  # (C, K)
-            np.testing.assert_array_equal(cols[:, n * out_len + pos], patch.reshape(-1))
+            np.testing.assert_array_equal(cols[:, pos * 2 + n], patch.reshape(-1))  # examples last
 
 
 def test_im2col_2d_columns_are_the_patches():
@@ -244,7 +244,7 @@ def test_im2col_2d_columns_are_the_patches():
         for r in range(oh):
             for s in range(ow):
                 patch = padded[n, :, 2 * r:2 * r + 2, s:s + 3]
-                np.testing.assert_array_equal(cols[:, (n * oh + r) * ow + s], patch.reshape(-1))
+                np.testing.assert_array_equal(cols[:, (r * ow + s) * 2 + n], patch.reshape(-1))  # examples last
 
 
 @pytest.mark.parametrize("dims", [1, 2])

@@ -42,18 +42,19 @@ def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
     for tap in taps[1:]:  # the running maximum over the window's taps, for all windows at once
         out = xp.maximum(out, x[tap])
     # Which tap won each window: the first one equal to the maximum (what argmax picks on ties).
-    winners, taken = [], xp.zeros(out.shape, dtype=xp.bool, device=x.device)
-    for tap in taps:
+    taken = x[taps[0]] == out  # (built from x, these masks keep x's memory order)
+    winners = [taken]
+    for tap in taps[1:]:
         wins = (x[tap] == out) & ~taken
         taken = taken | wins
         winners.append(wins)
-    return out, (tuple(x.shape), x.dtype, x.device, taps, winners)
+    return out, (x, taps, winners)  # x itself: the graph keeps it alive anyway
 
 
 def _max_pool_backward(dout: Any, cache: tuple) -> Any:
     xp = dout.__array_namespace__()
-    x_shape, dtype, device, taps, winners = cache
-    dx = xp.zeros(x_shape, dtype=dtype, device=device)
+    x, taps, winners = cache
+    dx = xp.zeros_like(x)  # NumPy and CuPy keep x's memory order (examples last after a convolution)
     for tap, wins in zip(taps, winners):  # each window sends its gradient to its winning tap only
         dx[tap] += dout * xp.astype(wins, dout.dtype)
     return dx
@@ -64,13 +65,13 @@ def _avg_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
     total = x[taps[0]]
     for tap in taps[1:]:
         total = total + x[tap]
-    return total / len(taps), (tuple(x.shape), x.dtype, x.device, taps)
+    return total / len(taps), (x, taps)
 
 
 def _avg_pool_backward(dout: Any, cache: tuple) -> Any:
     xp = dout.__array_namespace__()
-    x_shape, dtype, device, taps = cache
-    dx = xp.zeros(x_shape, dtype=dtype, device=device)
+    x, taps = cache
+    dx = xp.zeros_like(x)  # in x's memory order, as in _max_pool_backward
     share = dout / len(taps)  # every position of a window gets 1/T of its gradient
     for tap in taps:
         dx[tap] += share

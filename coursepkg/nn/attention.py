@@ -18,10 +18,12 @@ from coursepkg.ops.attention import scaled_dot_product_attention
 from coursepkg.tensor import Tensor
 
 
-def _check_sequence(layer: str, x: Tensor, dim: int) -> None:
+def _check_sequence(layer: Module, x: Tensor, dim: int) -> None:
+    """Raise a ValueError naming the layer unless x has shape (B, T, dim). The layer's name is
+    formatted only when there is an error (doing it on every call would cost time)."""
     if x.ndim != 3 or x.shape[-1] != dim:
-        raise ValueError(f"{layer}: input has shape {x.shape}, expected (B, T, {dim}) "
-                         f"(batch, positions, dim={dim}).")
+        raise ValueError(f"{type(layer).__name__}(dim={dim}, num_heads={layer.num_heads}): input has shape "
+                         f"{x.shape}, expected (B, T, {dim}) (batch, positions, dim={dim}).")
 
 
 class MultiHeadSelfAttention(Module):
@@ -50,7 +52,7 @@ class MultiHeadSelfAttention(Module):
         self.proj = Linear(dim, dim)
 
     def forward(self, x: Tensor, mask: Any = None) -> Tensor:
-        _check_sequence(f"MultiHeadSelfAttention({self.extra_repr()})", x, self.dim)
+        _check_sequence(self, x, self.dim)
         B, T, D = x.shape
         qkv = self.qkv(x).reshape(B, T, 3, self.num_heads, self.head_dim)
         qkv = qkv.transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd)
@@ -92,6 +94,6 @@ class TransformerBlock(Module):
         self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Any = None) -> Tensor:
-        _check_sequence(f"TransformerBlock(dim={self.dim}, num_heads={self.num_heads})", x, self.dim)
+        _check_sequence(self, x, self.dim)
         x = x + self.dropout(self.attn(self.ln1(x), mask=mask))
         return x + self.dropout(self.mlp(self.ln2(x)))

@@ -50,8 +50,8 @@ class Conv1d(Module):
         self.bias = Parameter(init.default_uniform((out_channels,), fan_in=fan_in)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(repr(self), x.shape, self.in_channels, "L")
-        conv_output_size(x.shape[2], self.kernel_size, self.stride, self.padding, self.dilation, where=repr(self))
+        check_input(self, x.shape, self.in_channels, "L")  # self: printed only if there is an error
+        conv_output_size(x.shape[2], self.kernel_size, self.stride, self.padding, self.dilation, where=self)
         return conv_ops.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
@@ -95,10 +95,10 @@ class Conv2d(Module):
         self.bias = Parameter(init.default_uniform((out_channels,), fan_in=fan_in)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(repr(self), x.shape, self.in_channels, "H, W")
+        check_input(self, x.shape, self.in_channels, "H, W")
         for axis, name in ((0, "height"), (1, "width")):
             conv_output_size(x.shape[2 + axis], self.kernel_size[axis], self.stride[axis], self.padding[axis],
-                             self.dilation[axis], where=f"{self!r} ({name})")
+                             self.dilation[axis], where=self, axis=name)
         return conv_ops.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
@@ -129,13 +129,12 @@ class _Pool(Module):
                                       for name in ("kernel_size", "stride") for i in (0, 1)})
 
     def _check(self, x: Tensor) -> None:
-        check_input(repr(self), x.shape, None, self.spatial)
+        check_input(self, x.shape, None, self.spatial)
         if self.spatial == "L":
-            conv_output_size(x.shape[2], self.kernel_size, self.stride, where=repr(self))
+            conv_output_size(x.shape[2], self.kernel_size, self.stride, where=self)
             return
         for axis, name in ((0, "height"), (1, "width")):
-            conv_output_size(x.shape[2 + axis], self.kernel_size[axis], self.stride[axis],
-                             where=f"{self!r} ({name})")
+            conv_output_size(x.shape[2 + axis], self.kernel_size[axis], self.stride[axis], where=self, axis=name)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
@@ -193,7 +192,7 @@ class GlobalAvgPool1d(Module):
     """Mean of each channel over all positions. Forward: (N, C, L) -> (N, C)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(repr(self), x.shape, None, "L")
+        check_input(self, x.shape, None, "L")
         return conv_ops.global_avg_pool(x)
 
 
@@ -201,5 +200,5 @@ class GlobalAvgPool2d(Module):
     """Mean of each channel over all pixels. Forward: (N, C, H, W) -> (N, C)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input(repr(self), x.shape, None, "H, W")
+        check_input(self, x.shape, None, "H, W")
         return conv_ops.global_avg_pool(x)
