@@ -5,8 +5,8 @@ Each test trains a course model (the lesson 06 MLP, the lesson 12 MNIST-1D CNN, 
 transformer) for 20 Adam steps twice from the same seed: once as the package is, once with the
 earlier, plainer implementations patched back in (ReLU written with ``where``, the embedding's
 backward as a scatter-add, cross-entropy with two sums, linear and convolution layers that always
-compute the input's gradient). The loss trajectories and final weights must agree to float32
-tolerance. No timing is asserted anywhere.
+compute the input's gradient, sums written with ``xp.sum`` rather than as matrix products). The
+loss trajectories and final weights must agree to float32 tolerance. No timing is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from coursepkg import functional as F  # noqa: N812
 from coursepkg import nn, ops, optim
 from coursepkg.backend import get_backend, to_numpy
 from coursepkg.data import make_mnist1d
+from coursepkg.functional import attention as attention_f
 from coursepkg.functional import conv as conv_f
+from coursepkg.functional import linear as linear_f
+from coursepkg.functional import losses as losses_f
+from coursepkg.functional import normalization as normalization_f
 from coursepkg.ops import elementwise, shape
 from coursepkg.ops.conv import Conv1d as Conv1dOp
 from coursepkg.ops.linear import Linear as LinearOp
@@ -53,6 +57,14 @@ def plain_cross_entropy_forward(logits, labels):
     return loss, (exp / total, one_hot)
 
 
+def plain_sum_over_rows(x):
+    return x.__array_namespace__().sum(x, axis=tuple(range(x.ndim - 1)))
+
+
+def plain_sum_last_axis(x, keepdims=False):
+    return x.__array_namespace__().sum(x, axis=-1, keepdims=keepdims)
+
+
 def plain_linear_backward(self, grad):  # dx always computed, even for a data input
     return F.linear_backward(grad, self.cache, input_grad=True)
 
@@ -71,6 +83,10 @@ def plain(monkeypatch):
                             (plain_cross_entropy_forward, F.softmax_cross_entropy_backward))
         monkeypatch.setattr(LinearOp, "backward", plain_linear_backward)
         monkeypatch.setattr(Conv1dOp, "backward", plain_conv1d_backward)
+        for module in (linear_f, normalization_f, losses_f, attention_f, conv_f):
+            for name, plain_sum in (("sum_over_rows", plain_sum_over_rows), ("sum_last_axis", plain_sum_last_axis)):
+                if hasattr(module, name):
+                    monkeypatch.setattr(module, name, plain_sum)
     return activate
 
 
@@ -112,7 +128,7 @@ def _data(kind: str):
     return tokens, tokens[:, ::-1].copy()
 
 
-def train(kind: str, steps: int = 20, batch: int = 32) -> tuple[list[float], list[np.ndarray]]:
+def train(kind: str, steps: int = 20, batch: int = 32) -> tuple[list[float], dict[str, np.ndarray]]:
     """Loss of every Adam step, and the final parameters, from a fixed seed."""
     cp.seed(0)
     model = {"mlp": digits_mlp, "cnn": mnist1d_cnn, "transformer": TinyTransformer}[kind]()
@@ -129,7 +145,7 @@ def train(kind: str, steps: int = 20, batch: int = 32) -> tuple[list[float], lis
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    return losses, [to_numpy(p.data) for p in model.parameters()]
+    return losses, {name: to_numpy(p.data) for name, p in model.named_parameters()}
 
 
 @pytest.mark.parametrize("kind", ["mlp", "cnn", "transformer"])
@@ -139,8 +155,15 @@ def test_training_matches_the_plain_implementation(backend, plain, kind):
     plain_losses, plain_params = train(kind)
     assert fast_losses[-1] < fast_losses[0]  # it trains at all
     np.testing.assert_allclose(fast_losses, plain_losses, rtol=1e-5, atol=1e-6)
-    for fast, reference in zip(fast_params, plain_params):
-        np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=1e-5)
+    if kind == "transformer":
+        # The key bias (the middle third of qkv.bias) has a gradient of exactly zero in exact arithmetic:
+        # it adds the same number to every score of a row, which softmax ignores. Its float32 gradient is
+        # rounding noise, which Adam divides by its own size and turns into steps of about lr, in a
+        # direction that any change of summation order flips. Every other weight must agree.
+        for params in (fast_params, plain_params):
+            params["block.attn.qkv.bias"] = np.delete(params["block.attn.qkv.bias"], np.s_[32:64])
+    for name, fast in fast_params.items():
+        np.testing.assert_allclose(fast, plain_params[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_relu_edge_values(backend):

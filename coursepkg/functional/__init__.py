@@ -76,6 +76,7 @@ from coursepkg.functional.pooling import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
+from coursepkg.functional.sums import sum_last_axis, sum_over_rows
 
 __all__ = [
     "avg_pool1d_backward", "avg_pool1d_forward", "avg_pool2d_backward", "avg_pool2d_forward", "col2im_1d",
@@ -89,6 +90,6 @@ __all__ = [
     "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
     "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",
     "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax",
-    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "tanh_backward",
-    "tanh_forward", "unbroadcast",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "sum_last_axis", "sum_over_rows",
+    "tanh_backward", "tanh_forward", "unbroadcast",
 ]

@@ -22,6 +22,7 @@ from typing import Any
 
 from coursepkg.backend import get_backend
 from coursepkg.functional.losses import softmax
+from coursepkg.functional.sums import sum_last_axis
 
 
 def causal_mask(T: int, S: int | None = None) -> Any:
@@ -129,7 +130,7 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any,
     scale = 1 / math.sqrt(q.shape[-1])
     dv = xp.matrix_transpose(weights) @ dout
     dweights = dout @ xp.matrix_transpose(v)
-    dscores = weights * (dweights - xp.sum(dweights * weights, axis=-1, keepdims=True))
+    dscores = weights * (dweights - sum_last_axis(dweights * weights, keepdims=True))
     dscores *= scale
     dq = dscores @ k
     dk = xp.matrix_transpose(dscores) @ q

@@ -54,6 +54,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.functional.sums import sum_last_axis
+
 # ---------------------------------------------------------------------- sizes and checks
 
 
@@ -250,7 +252,7 @@ def conv1d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     if input_grad:
         dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows  # (C*K, L_out*N)
         dx = col2im_1d(dcols, x_shape, w.shape[2], stride, padding, dilation)
-    db = xp.sum(dout_rows, axis=1) if has_bias else None
+    db = sum_last_axis(dout_rows) if has_bias else None  # xp.sum(dout_rows, axis=1), as a matrix product
     return dx, dw, db
 
 
@@ -356,5 +358,5 @@ def conv2d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     if input_grad:
         dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows
         dx = col2im_2d(dcols, x_shape, tuple(w.shape[2:]), stride, padding, dilation)
-    db = xp.sum(dout_rows, axis=1) if has_bias else None
+    db = sum_last_axis(dout_rows) if has_bias else None
     return dx, dw, db

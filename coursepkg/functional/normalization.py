@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.functional.sums import sum_last_axis, sum_over_rows
+
 
 def _batchnorm_axes(x: Any, **per_feature: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The axes batch norm averages over, and the shape that makes (C,) broadcast against x."""
@@ -131,9 +133,10 @@ def layernorm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> tuple
         raise ValueError(f"layernorm_forward: x of shape (..., D) needs gamma and beta of shape (D,); got x "
                          f"{tuple(x.shape)}, gamma {tuple(gamma.shape)}, beta {tuple(beta.shape)}.")
     xp = x.__array_namespace__()
-    mean = xp.mean(x, axis=-1, keepdims=True)
-    centered = x - mean
-    var = xp.mean(centered * centered, axis=-1, keepdims=True)
+    d = x.shape[-1]
+    mean = sum_last_axis(x, keepdims=True) / d  # the means and sums over the last axis of this file are
+    centered = x - mean                         # xp.mean / xp.sum, written as faster matrix products
+    var = sum_last_axis(centered * centered, keepdims=True) / d
     inv_std = 1 / xp.sqrt(var + eps)
     xhat = centered * inv_std
     return xhat * gamma + beta, (xhat, inv_std, gamma)
@@ -150,13 +153,11 @@ def layernorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     - dgamma, dbeta: shape (D,), summed over every leading axis.
     """
     xhat, inv_std, gamma = cache
-    xp = dout.__array_namespace__()
-    leading = tuple(range(dout.ndim - 1))
-    dbeta = xp.sum(dout, axis=leading)
-    dgamma = xp.sum(dout * xhat, axis=leading)
+    dbeta = sum_over_rows(dout)  # summed over every leading axis
+    dgamma = sum_over_rows(dout * xhat)
     dxhat = dout * gamma
     d = dout.shape[-1]
-    sum_dxhat = xp.sum(dxhat, axis=-1, keepdims=True)
-    sum_dxhat_xhat = xp.sum(dxhat * xhat, axis=-1, keepdims=True)
+    sum_dxhat = sum_last_axis(dxhat, keepdims=True)
+    sum_dxhat_xhat = sum_last_axis(dxhat * xhat, keepdims=True)
     dx = (inv_std / d) * (d * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
     return dx, dgamma, dbeta

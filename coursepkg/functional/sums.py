@@ -1,0 +1,42 @@
+"""Sums along one axis of an array, written as matrix products with a vector of ones.
+
+``xp.sum(x, axis=...)`` is the obvious way to write these, and it is what the rest of the package
+uses. On NumPy, though, summing along an axis of the small arrays a course network produces
+(say 512 rows of 32 numbers) runs one short inner loop per row or column: measured here it is 3-8x
+slower than the same sum written as a matrix product, ``x @ ones``, which BLAS runs in bulk. The
+layers call these two functions in the places that run on every training step (bias gradients,
+layer normalization); the result is the same sum, up to float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def sum_over_rows(x: Any) -> Any:
+    """Sum over every axis but the last: ``xp.sum(x, axis=tuple(range(x.ndim - 1)))``.
+
+    Inputs:
+    - x: array of shape (..., D), for example (N, D) or (B, T, D).
+    Returns:
+    - array of shape (D,).
+    """
+    xp = x.__array_namespace__()
+    rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D); a view when x is contiguous
+    return xp.ones(rows.shape[0], dtype=x.dtype, device=x.device) @ rows
+
+
+def sum_last_axis(x: Any, keepdims: bool = False) -> Any:
+    """Sum over the last axis: ``xp.sum(x, axis=-1, keepdims=keepdims)``.
+
+    Inputs:
+    - x: array of shape (..., D).
+    - keepdims: keep the summed axis, with size 1.
+    Returns:
+    - array of shape (...) or, with keepdims, (..., 1).
+    """
+    xp = x.__array_namespace__()
+    rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D)
+    total = rows @ xp.ones(x.shape[-1], dtype=x.dtype, device=x.device)  # (M,)
+    return xp.reshape(total, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))

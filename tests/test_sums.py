@@ -1,0 +1,30 @@
+"""The matrix-product sums of coursepkg.functional.sums equal xp.sum along the same axes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coursepkg import functional as F  # noqa: N812
+from coursepkg.backend import to_numpy
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (1, 1), (7, 1), (3, 0, 2), (2, 3, 4, 5)])
+def test_sums_match_xp_sum(backend64, shape):
+    x_np = np.random.default_rng(0).standard_normal(shape)
+    x = backend64.asarray(x_np)
+    np.testing.assert_allclose(to_numpy(F.sum_over_rows(x)), x_np.sum(axis=tuple(range(len(shape) - 1))),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(F.sum_last_axis(x)), x_np.sum(axis=-1), rtol=1e-12, atol=1e-12)
+    kept = F.sum_last_axis(x, keepdims=True)
+    assert tuple(kept.shape) == shape[:-1] + (1,)
+    np.testing.assert_allclose(to_numpy(kept), x_np.sum(axis=-1, keepdims=True), rtol=1e-12, atol=1e-12)
+
+
+def test_sums_of_a_non_contiguous_view(backend):
+    x_np = np.random.default_rng(1).standard_normal((4, 6)).astype(np.float32)
+    x = backend.asarray(x_np)
+    view = x[:, ::2]
+    np.testing.assert_allclose(to_numpy(F.sum_over_rows(view)), x_np[:, ::2].sum(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(F.sum_last_axis(view)), x_np[:, ::2].sum(axis=1), rtol=1e-5)
+    assert F.sum_last_axis(x).dtype == x.dtype
