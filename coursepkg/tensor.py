@@ -212,6 +212,9 @@ class Tensor:
             raise ValueError(f"backward(): the gradient has shape {tuple(grad.shape)} but the tensor has "
                              f"shape {self.shape}; they must match.")
 
+        if self._creator is None:  # backward() on a leaf
+            self._accumulate(grad)
+            return
         # Tensors are dictionary keys by identity (Tensor defines no __eq__ or __hash__).
         grads: dict[Tensor, Any] = {self: grad}  # the gradients flowing through the graph
         for node in reversed(_topological_order(self)):
@@ -219,14 +222,18 @@ class Tensor:
             if g is None:
                 continue
             fn = node._creator
-            if fn is None:  # a leaf: accumulate into .grad
-                # a copy the first time: g may be shared with other leaves or read-only (a broadcast
-                # view), and optimizers are allowed to change .grad in place
-                node.grad = g.__array_namespace__().asarray(g, copy=True) if node.grad is None else node.grad + g
-                continue
             for parent, parent_grad in zip(fn.inputs, fn.backward(g)):
-                if parent_grad is not None and parent.requires_grad:
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent._creator is None:  # a leaf: nothing flows further, add into .grad now
+                    parent._accumulate(parent_grad)
+                else:
                     grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
+
+    def _accumulate(self, g: Any) -> None:
+        """Add ``g`` into ``.grad``. A copy the first time: ``g`` may be shared with other leaves or
+        read-only (a broadcast view), and optimizers are allowed to change ``.grad`` in place."""
+        self.grad = g.__array_namespace__().asarray(g, copy=True) if self.grad is None else self.grad + g
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
@@ -315,7 +322,9 @@ def _not_scalar(t: Tensor) -> float:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Every tensor that ``root`` depends on, each after all of its inputs (iterative DFS)."""
+    """Every tensor made by an op that ``root`` depends on (leaves excluded: their gradient is
+    added into ``.grad`` as it arrives), each after all of its inputs. Iterative depth-first
+    search, so a long chain of ops cannot hit Python's recursion limit."""
     order: list[Tensor] = []
     visited: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -326,10 +335,9 @@ def _topological_order(root: Tensor) -> list[Tensor]:
         elif node not in visited:
             visited.add(node)
             stack.append((node, True))
-            if node._creator is not None:
-                for parent in node._creator.inputs:
-                    if parent.requires_grad and parent not in visited:
-                        stack.append((parent, False))
+            for parent in node._creator.inputs:
+                if parent.requires_grad and parent._creator is not None and parent not in visited:
+                    stack.append((parent, False))
     return order
 
 
