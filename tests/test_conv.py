@@ -404,6 +404,13 @@ def test_max_pool_gradient_goes_to_the_first_maximum_on_ties(backend):
     np.testing.assert_array_equal(to_numpy(out), [[[3.0, 3.0, 5.0, 5.0]]])
     dout = backend.asarray(np.array([[[1.0, 10.0, 100.0, 1000.0]]]))
     np.testing.assert_array_equal(to_numpy(pool_f.max_pool1d_backward(dout, cache)), [[[1.0, 10.0, 0.0, 1100.0, 0.0]]])
+    # K=3: windows [2, 2, 2] [2, 2, 0] [2, 0, 7] [0, 7, 7] -> first maxima at positions 0, 1, 4 and 4;
+    # a three-way tie must not send the gradient to the second or third tap as well.
+    x = backend.asarray(np.array([[[2.0, 2.0, 2.0, 0.0, 7.0, 7.0]]]))
+    out, cache = pool_f.max_pool1d_forward(x, 3, 1)
+    np.testing.assert_array_equal(to_numpy(out), [[[2.0, 2.0, 7.0, 7.0]]])
+    np.testing.assert_array_equal(to_numpy(pool_f.max_pool1d_backward(dout, cache)),
+                                  [[[1.0, 10.0, 0.0, 0.0, 1100.0, 0.0]]])
 
 
 def test_max_pool2d_gradient_goes_to_the_argmax_of_each_window(backend):

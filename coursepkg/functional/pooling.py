@@ -44,9 +44,10 @@ def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
     # Which tap won each window: the first one equal to the maximum (what argmax picks on ties).
     taken = x[taps[0]] == out  # (built from x, these masks keep x's memory order)
     winners = [taken]
-    for tap in taps[1:]:
+    for i, tap in enumerate(taps[1:], start=2):
         wins = (x[tap] == out) & ~taken
-        taken = taken | wins
+        if i < len(taps):  # no tap after the last one needs to know
+            taken = taken | wins
         winners.append(wins)
     return out, (x, taps, winners)  # x itself: the graph keeps it alive anyway
 
