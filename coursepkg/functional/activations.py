@@ -65,21 +65,28 @@ def leaky_relu_backward(dout: Any, cache: Any) -> Any:
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_B = 0.044715 * _SQRT_2_OVER_PI
 
 
 def gelu_forward(x: Any) -> tuple[Any, Any]:
     """GELU, tanh approximation (Hendrycks & Gimpel, 2016):
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 
-    Inputs: x, any shape. Returns: out (same shape), cache = (x, tanh term).
+    Written as ``u = x (a + b x^2)`` with a = sqrt(2/pi), b = 0.044715 a, and
+    ``out = h + h tanh(u)`` with h = x / 2: the same function in fewer passes over x.
+
+    Inputs: x, any shape. Returns: out (same shape), cache = (x, x^2, tanh(u)).
     """
     xp = x.__array_namespace__()
-    t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
-    return 0.5 * x * (1 + t), (x, t)
+    x2 = x * x
+    t = xp.tanh(x * (_GELU_B * x2 + _SQRT_2_OVER_PI))
+    half_x = 0.5 * x
+    return half_x + half_x * t, (x, x2, t)
 
 
 def gelu_backward(dout: Any, cache: Any) -> Any:
-    """Derivative of the tanh approximation, by the product and chain rules."""
-    x, t = cache
-    dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-    return dout * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+    """Derivative of the tanh approximation, by the product and chain rules:
+    d/dx [h (1 + t)] = (1 + t) / 2 + h (1 - t^2) du/dx, with du/dx = a + 3 b x^2."""
+    x, x2, t = cache
+    du = 3 * _GELU_B * x2 + _SQRT_2_OVER_PI
+    return dout * (0.5 + 0.5 * t + (0.5 * x) * (1 - t * t) * du)
