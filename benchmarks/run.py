@@ -3,6 +3,7 @@
     python benchmarks/run.py                      # every case, 3 interleaved rounds (about 15 minutes)
     python benchmarks/run.py --quick              # a smoke run: 1 round, short epochs (about 2 minutes)
     python benchmarks/run.py --cases tiny mlp --rounds 5 --threads 1
+    python benchmarks/run.py --cases mlp --batches 512 --rounds 5
 
 Each measurement runs in a fresh process (see workers.py); libraries alternate within each round
 (A B C D, then D C B A, ...) and every ratio is the median over rounds of the ratio measured in that
@@ -116,8 +117,9 @@ def run_case(case: str, batch: int, libraries: list[str], rounds: int, extra: li
     main, refs = libraries[0], [lib for lib in libraries[1:] if f"{lib}_samples_per_s" in row]
     if f"{main}_samples_per_s" in row:
         for ref in refs:
-            row[f"ratio_vs_{ref}"] = statistics.median(
-                a["samples_per_s"] / b["samples_per_s"] for a, b in zip(runs[main], runs[ref]))
+            paired = [a["samples_per_s"] / b["samples_per_s"] for a, b in zip(runs[main], runs[ref])]
+            row[f"ratio_vs_{ref}"] = statistics.median(paired)
+            row[f"ratios_vs_{ref}_by_round"] = paired
     return row
 
 
@@ -154,6 +156,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="*", default=list(CASES) + ["gpu"], choices=list(CASES) + ["gpu"])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batches", nargs="*", type=int, default=None,
+                        help="only these batch sizes (of the cases that have them)")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS/OpenMP threads of every worker (default: each library's own default)")
     parser.add_argument("--quick", action="store_true", help="1 round of short epochs, a smoke test")
@@ -175,7 +179,7 @@ def main() -> None:
     for case in [c for c in args.cases if c != "gpu"]:
         libraries = cpu_libraries if case in ("tiny", "digits", "mlp") else [
             lib for lib in cpu_libraries if lib != "numpy"]
-        for batch in CASES[case]:
+        for batch in [b for b in CASES[case] if not args.batches or b in args.batches]:
             row = run_case(case, batch, libraries, rounds, extra)
             row["coursepkg_roofline"] = row["coursepkg_samples_per_s"] * FLOPS_PER_SAMPLE[case] / (gflops * 1e9)
             if "torch_samples_per_s" in row:
