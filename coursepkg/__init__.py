@@ -13,9 +13,10 @@ Read it bottom-up, in the order the lessons build it:
 - :mod:`coursepkg.search`: grid, random and Bayesian hyperparameter search (lesson 10).
 - :mod:`coursepkg.exercises`: graded questions, checks, release and grading.
 - :mod:`coursepkg.viz`: plots and widgets for the notebooks (imported on demand).
+- :mod:`coursepkg.memory`: keep freed memory for reuse (applied on import; page faults cost time).
 """
 
-from coursepkg import data, functional, metrics, nn, ops, optim, train
+from coursepkg import data, functional, memory, metrics, nn, ops, optim, train
 from coursepkg.backend import (
     Backend,
     BackendError,
@@ -32,10 +33,12 @@ from coursepkg.tensor import Tensor, no_grad, tensor
 
 __version__ = "0.1.0"
 
+memory.keep_freed_memory()  # see coursepkg.memory; COURSEPKG_KEEP_FREED_MEMORY=0 turns it off
+
 __all__ = [
     "Backend", "BackendError", "Tensor", "check_gradients", "data", "functional", "get_backend", "gpu_available",
-    "metrics", "nn", "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend", "search",
-    "seed", "set_backend", "tensor", "to_numpy", "train", "use_backend",
+    "memory", "metrics", "nn", "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend",
+    "search", "seed", "set_backend", "tensor", "to_numpy", "train", "use_backend",
 ]
 
 
