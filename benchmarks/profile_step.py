@@ -11,7 +11,7 @@ inside ``functools.reduce`` for that reason: divide "Collected" by ``--steps``. 
 ``--cache-sim=yes --branch-sim=yes`` to see cache misses and branch mispredictions, which is where
 Python-heavy code loses time beyond its instruction count.
 
-CASE, LIBRARY and BATCH are those of workers.py (LIBRARY: coursepkg, numpy or torch).
+CASE, LIBRARY and BATCH are those of workers.py (numpy: the MLP cases only).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import workers
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("case", choices=workers.CASES)
-    parser.add_argument("library", choices=("coursepkg", "numpy", "torch"))
+    parser.add_argument("library", choices=tuple(workers.BUILDERS))
     parser.add_argument("batch", type=int)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
@@ -35,8 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     workers._set_threads(args.threads)
     X, y = workers._data(args.case)
-    builders = {"coursepkg": workers.coursepkg_step, "numpy": workers.numpy_mlp_step, "torch": workers.torch_step}
-    step, _ = builders[args.library](args.case)
+    step, _ = workers.BUILDERS[args.library](args.case)
     last = X.shape[0] - args.batch
     for _ in range(20):  # warm up: first-call costs are not what we measure
         step(X[:args.batch], y[:args.batch])

@@ -316,11 +316,17 @@ def gpu_available(library: str) -> str | None:
         return f"{type(error).__name__}: {error}"
 
 
+# library -> function(case) returning (step(xb, yb), synchronize or None)
+BUILDERS = {"coursepkg": lambda c: coursepkg_step(c), "numpy": numpy_mlp_step,
+            "torch": lambda c: torch_step(c), "torch_fused": lambda c: torch_step(c, fused=True),
+            "coursepkg_cupy": lambda c: coursepkg_step(c, "cupy"),
+            "torch_cuda": lambda c: torch_step(c, fused=True, device="cuda")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=CASES + ("matmul",))
-    parser.add_argument("library", choices=("coursepkg", "numpy", "torch", "torch_fused", "coursepkg_cupy",
-                                            "torch_cuda"))
+    parser.add_argument("library", choices=tuple(BUILDERS))
     parser.add_argument("batch", type=int)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
@@ -338,15 +344,11 @@ def main() -> None:
         if reason:
             print(json.dumps({"skipped": reason}))
             return
-    builders = {"coursepkg": lambda c: coursepkg_step(c), "numpy": numpy_mlp_step,
-                "torch": lambda c: torch_step(c), "torch_fused": lambda c: torch_step(c, fused=True),
-                "coursepkg_cupy": lambda c: coursepkg_step(c, "cupy"),
-                "torch_cuda": lambda c: torch_step(c, fused=True, device="cuda")}
     if args.library == "numpy" and args.case not in MLP_SIZES:
         print(json.dumps({"skipped": "no hand-written NumPy version of this case"}))
         return
     X, y = _data(args.case)
-    step, synchronize = builders[args.library](args.case)
+    step, synchronize = BUILDERS[args.library](args.case)
     baseline = _current_rss_mb()
     reset = _reset_peak()
     epochs, min_steps = (1, 50) if args.quick else (3, 200)

@@ -272,8 +272,8 @@ def im2col_2d(x: Any, kernel_size: int | tuple[int, int], stride: int | tuple[in
     """
     xp = x.__array_namespace__()
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("im2col_2d", kernel_size, stride, padding, dilation)
-    oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="im2col_2d (height)")
-    ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="im2col_2d (width)")
+    oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="im2col_2d", axis="height")
+    ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="im2col_2d", axis="width")
     x_cl = _padded_examples_last(x, (ph, pw))  # (C, H + 2PH, W + 2PW, N)
     taps = [x_cl[:, window_slice(i, sh, dh, oh), window_slice(j, sw, dw, ow), :]
             for i in range(kh) for j in range(kw)]
@@ -296,8 +296,8 @@ def col2im_2d(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: int | 
     xp = cols.__array_namespace__()
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("col2im_2d", kernel_size, stride, padding, dilation)
     n, c, h, w = x_shape
-    oh = conv_output_size(h, kh, sh, ph, dh, where="col2im_2d (height)")
-    ow = conv_output_size(w, kw, sw, pw, dw, where="col2im_2d (width)")
+    oh = conv_output_size(h, kh, sh, ph, dh, where="col2im_2d", axis="height")
+    ow = conv_output_size(w, kw, sw, pw, dw, where="col2im_2d", axis="width")
     cols = xp.reshape(cols, (c, kh * kw, oh, ow, n))
     dx_padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype, device=cols.device)
     for i in range(kh):
@@ -328,8 +328,8 @@ def conv2d_forward(x: Any, w: Any, b: Any | None, stride: int | tuple[int, int] 
     xp = x.__array_namespace__()
     out_channels, _, kh, kw = w.shape
     _, (sh, sw), (ph, pw), (dh, dw) = _pairs("conv2d", kh, stride, padding, dilation)
-    oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="conv2d (height)")
-    ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="conv2d (width)")
+    oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="conv2d", axis="height")
+    ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="conv2d", axis="width")
     cols = im2col_2d(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw))  # (C*KH*KW, OH*OW*N)
     out = xp.reshape(w, (out_channels, -1)) @ cols  # (O, OH*OW*N)
     if b is not None:

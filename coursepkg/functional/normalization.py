@@ -134,8 +134,10 @@ def layernorm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> tuple
                          f"{tuple(x.shape)}, gamma {tuple(gamma.shape)}, beta {tuple(beta.shape)}.")
     xp = x.__array_namespace__()
     d = x.shape[-1]
-    mean = sum_last_axis(x, keepdims=True) / d  # the means and sums over the last axis of this file are
-    centered = x - mean                         # xp.mean / xp.sum, written as faster matrix products
+    # The means and sums over the last axis in this file are xp.mean / xp.sum written as faster
+    # matrix products (coursepkg.functional.sums).
+    mean = sum_last_axis(x, keepdims=True) / d
+    centered = x - mean
     var = sum_last_axis(centered * centered, keepdims=True) / d
     inv_std = 1 / xp.sqrt(var + eps)
     xhat = centered * inv_std

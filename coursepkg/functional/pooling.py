@@ -27,9 +27,9 @@ from coursepkg.functional.conv import as_pair, check_input, conv_output_size, wi
 
 def _geometry(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[tuple[int, ...], list]:
     """Output sizes, and for each tap the index of what it reads at every output position."""
-    labels = [where] if len(kernel) == 1 else [f"{where} (height)", f"{where} (width)"]
-    out_sizes = tuple(conv_output_size(size, k, s, 0, 1, where=label)
-                      for size, k, s, label in zip(x.shape[2:], kernel, stride, labels))
+    axes = [""] if len(kernel) == 1 else ["height", "width"]
+    out_sizes = tuple(conv_output_size(size, k, s, 0, 1, where=where, axis=axis)
+                      for size, k, s, axis in zip(x.shape[2:], kernel, stride, axes))
     taps = [(..., *(window_slice(t, s, 1, o) for t, s, o in zip(tap, stride, out_sizes)))
             for tap in itertools.product(*(range(k) for k in kernel))]
     return out_sizes, taps
@@ -44,11 +44,11 @@ def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
     # Which tap won each window: the first one equal to the maximum (what argmax picks on ties).
     taken = x[taps[0]] == out  # (built from x, these masks keep x's memory order)
     winners = [taken]
-    for i, tap in enumerate(taps[1:], start=2):
+    for tap in taps[1:]:
         wins = (x[tap] == out) & ~taken
-        if i < len(taps):  # no tap after the last one needs to know
-            taken = taken | wins
         winners.append(wins)
+        if len(winners) < len(taps):  # a later tap still needs to know which windows are taken
+            taken = taken | wins
     return out, (x, taps, winners)  # x itself: the graph keeps it alive anyway
 
 
