@@ -12,13 +12,45 @@ Gradient checks use ``backend64`` (the same, in float64).
 
 from __future__ import annotations
 
+import functools
 import os
+import time
+from collections.abc import Callable
 
 import pytest
 
 import coursepkg as cp
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _retry_when_the_kernel_dies_starting(start: Callable, attempts: int = 3) -> Callable:
+    """Wrap jupyter_client's ``start_new_kernel`` so that a kernel dying while it starts is started again.
+
+    Two test workers starting kernels at the same moment can be given the same free TCP port; the
+    second kernel then dies before it answers ("Kernel died before replying to kernel_info"), which
+    says nothing about the notebook.
+    """
+
+    @functools.wraps(start)
+    def start_with_retries(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError as error:
+                if attempt == attempts or "Kernel died" not in str(error):
+                    raise
+                time.sleep(attempt)
+
+    return start_with_retries
+
+
+try:
+    import nbval.kernel
+except ImportError:  # nbval is a dev dependency; without it no notebook is collected anyway
+    pass
+else:
+    nbval.kernel.start_new_kernel = _retry_when_the_kernel_dies_starting(nbval.kernel.start_new_kernel)
 
 # Fixture notebooks (some deliberately broken, for the grader's tests) are data, not tests:
 # keep nbval from executing them.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,23 @@ class KernelSession:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self) -> None:
-        """Start a fresh kernel (and a client connected to it)."""
+    def start(self, attempts: int = 3) -> None:
+        """Start a fresh kernel (and a client connected to it).
+
+        A kernel can die while starting for reasons that have nothing to do with the notebook (two
+        kernels started at once can pick the same free TCP port): try again, up to ``attempts`` times.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once()
+                return
+            except RuntimeError:  # jupyter_client: "Kernel died before replying to kernel_info"
+                self.stop()
+                if attempt == attempts:
+                    raise
+                time.sleep(attempt)
+
+    def _start_once(self) -> None:
         notebook = nbformat.v4.new_notebook()
         self.client = _OutputlessClient(
             notebook, kernel_name=self.kernel_name, allow_errors=True, interrupt_on_timeout=True,
