@@ -14,35 +14,13 @@ from __future__ import annotations
 
 import functools
 import os
-import time
-from collections.abc import Callable
 
 import pytest
 
 import coursepkg as cp
+from coursepkg.exercises.kernel import start_kernel_with_retries
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-
-def _retry_when_the_kernel_dies_starting(start: Callable, attempts: int = 3) -> Callable:
-    """Wrap jupyter_client's ``start_new_kernel`` so that a kernel dying while it starts is started again.
-
-    Two test workers starting kernels at the same moment can be given the same free TCP port; the
-    second kernel then dies before it answers ("Kernel died before replying to kernel_info"), which
-    says nothing about the notebook.
-    """
-
-    @functools.wraps(start)
-    def start_with_retries(*args, **kwargs):
-        for attempt in range(1, attempts + 1):
-            try:
-                return start(*args, **kwargs)
-            except RuntimeError as error:
-                if attempt == attempts or "Kernel died" not in str(error):
-                    raise
-                time.sleep(attempt)
-
-    return start_with_retries
 
 
 try:
@@ -50,7 +28,9 @@ try:
 except ImportError:  # nbval is a dev dependency; without it no notebook is collected anyway
     pass
 else:
-    nbval.kernel.start_new_kernel = _retry_when_the_kernel_dies_starting(nbval.kernel.start_new_kernel)
+    # Two test workers starting kernels at the same moment can be given the same free TCP port, and
+    # the second kernel dies before it answers: start it again (this says nothing about the notebook).
+    nbval.kernel.start_new_kernel = functools.partial(start_kernel_with_retries, nbval.kernel.start_new_kernel)
 
 # Fixture notebooks (some deliberately broken, for the grader's tests) are data, not tests:
 # keep nbval from executing them.

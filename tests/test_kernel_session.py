@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 
 from coursepkg.exercises import kernel
-from coursepkg.exercises.kernel import OK, KernelSession
+from coursepkg.exercises.kernel import OK, KernelSession, start_kernel_with_retries
 
 
 def _dies_first(times: int, calls: list[int]):
@@ -44,24 +45,30 @@ def test_kernel_that_never_starts_raises_after_the_last_attempt(tmp_path: Path, 
     assert session.client is None  # nothing is left running
 
 
-def test_notebook_tests_start_a_dead_kernel_again(monkeypatch: pytest.MonkeyPatch):
-    nbval_kernel = pytest.importorskip("nbval.kernel")
-    import conftest
+def test_start_kernel_with_retries_retries_only_a_dying_kernel(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(kernel.time, "sleep", lambda seconds: None)
+    outcomes: list = [RuntimeError("Kernel died before replying to kernel_info"), "kernel"]
+    cleaned: list[int] = []
 
-    assert hasattr(nbval_kernel.start_new_kernel, "__wrapped__")  # the notebook tests use the retrying start
-    monkeypatch.setattr(conftest.time, "sleep", lambda seconds: None)
-    outcomes = [RuntimeError("Kernel died before replying to kernel_info"), "kernel"]
-
-    def start(**kwargs):
+    def start(kernel_name: str):
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
-        return outcome
+        return f"{outcome} {kernel_name}"
 
-    assert conftest._retry_when_the_kernel_dies_starting(start)(kernel_name="python3") == "kernel"
+    assert start_kernel_with_retries(start, kernel_name="python3", clean_up=lambda: cleaned.append(1)) \
+        == "kernel python3"
+    assert cleaned == [1]
 
-    def broken(**kwargs):
+    def broken():
         raise RuntimeError("no such kernel spec")
 
-    with pytest.raises(RuntimeError, match="no such kernel"):  # other errors are not retried
-        conftest._retry_when_the_kernel_dies_starting(broken)()
+    with pytest.raises(RuntimeError, match="no such kernel"):  # other errors are raised at once
+        start_kernel_with_retries(broken, attempts=5, clean_up=lambda: cleaned.append(2))
+    assert cleaned == [1, 2]
+
+
+def test_notebook_tests_start_kernels_with_retries():
+    nbval_kernel = pytest.importorskip("nbval.kernel")
+    assert isinstance(nbval_kernel.start_new_kernel, functools.partial)
+    assert nbval_kernel.start_new_kernel.func is start_kernel_with_retries

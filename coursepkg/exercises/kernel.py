@@ -15,9 +15,10 @@ import math
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 from nbclient import NotebookClient
@@ -25,6 +26,7 @@ from nbclient.exceptions import DeadKernelError
 
 OK, RAISED, TIMEOUT, DEAD = "ok", "raised", "timeout", "dead"
 _TIMEOUT_NAME = "CellTimeoutError"
+T = TypeVar("T")
 
 
 @dataclass
@@ -68,20 +70,8 @@ class KernelSession:
         self.stop()
 
     def start(self, attempts: int = 3) -> None:
-        """Start a fresh kernel (and a client connected to it).
-
-        A kernel can die while starting for reasons that have nothing to do with the notebook (two
-        kernels started at once can pick the same free TCP port): try again, up to ``attempts`` times.
-        """
-        for attempt in range(1, attempts + 1):
-            try:
-                self._start_once()
-                return
-            except RuntimeError:  # jupyter_client: "Kernel died before replying to kernel_info"
-                self.stop()
-                if attempt == attempts:
-                    raise
-                time.sleep(attempt)
+        """Start a fresh kernel (and a client connected to it); see :func:`start_kernel_with_retries`."""
+        start_kernel_with_retries(self._start_once, attempts=attempts, clean_up=self.stop)
 
     def _start_once(self) -> None:
         notebook = nbformat.v4.new_notebook()
@@ -139,6 +129,27 @@ class KernelSession:
 
     def _remember_reply(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._reply = execute_reply
+
+
+def start_kernel_with_retries(start: Callable[..., T], *args: Any, attempts: int = 3,
+                              clean_up: Callable[[], None] | None = None, **kwargs: Any) -> T:
+    """Return ``start(*args, **kwargs)``, calling it again (up to ``attempts`` times in all) while the
+    kernel it starts dies before answering.
+
+    A kernel can die while starting for reasons that have nothing to do with any notebook: two
+    kernels started at the same moment can be given the same free TCP port. ``clean_up`` runs after
+    each failed attempt. Any other error is raised at once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return start(*args, **kwargs)
+        except RuntimeError as error:  # jupyter_client: "Kernel died before replying to kernel_info"
+            if clean_up is not None:
+                clean_up()
+            if attempt == attempts or "Kernel died" not in str(error):
+                raise
+            time.sleep(attempt)
+    raise ValueError(f"start_kernel_with_retries: attempts must be at least 1, got {attempts}.")
 
 
 def _shorten(text: str, limit: int = 300) -> str:
