@@ -10,6 +10,7 @@ from coursepkg import ops
 from coursepkg.functional.attention import (
     attention_weights,
     causal_mask,
+    multi_head_self_attention_forward,
     scaled_dot_product_attention_backward,
     scaled_dot_product_attention_forward,
 )
@@ -186,6 +187,59 @@ def test_shape_and_mask_errors_name_the_function_and_shapes(backend):
         scaled_dot_product_attention_forward(q, q, q, mask=backend.ones((2, 2), dtype=backend.xp.bool))
     with pytest.raises(TypeError, match=r"scaled_dot_product_attention: mask must be a bool array"):
         scaled_dot_product_attention_forward(q, q, q, mask=backend.ones((3, 3)))
+
+
+# ---------------------------------------------------------------------- heads packed in one array
+def _split_heads_by_hand(qkv, heads):
+    """(B, T, 3 D) -> q, k, v of shape (B, H, T, hd), by slicing columns: the definition."""
+    B, T, three_d = qkv.shape
+    D = three_d // 3
+    hd = D // heads
+    return [np.stack([qkv[..., part * D + h * hd:part * D + (h + 1) * hd] for h in range(heads)], axis=1)
+            for part in range(3)]
+
+
+@pytest.mark.parametrize("heads, causal, padded", [(2, False, False), (3, True, False), (1, False, True)])
+def test_packed_multi_head_attention_matches_heads_attended_one_by_one(backend64, heads, causal, padded):
+    qkv = _random((2, 5, 3 * 6), 50)
+    mask = None
+    if padded:
+        mask = np.ones((2, 1, 1, 5), bool)
+        mask[1, ..., 3:] = False
+    out, _ = multi_head_self_attention_forward(backend64.asarray(qkv), heads, causal=causal,
+                                               mask=None if mask is None else backend64.asarray(mask))
+    q, k, v = _split_heads_by_hand(qkv, heads)
+    if causal:
+        mask = np.tril(np.ones((5, 5), bool))
+    expected = naive_attention(q, k, v, mask)  # (B, H, T, hd)
+    expected = np.concatenate([expected[:, h] for h in range(heads)], axis=-1)  # heads side by side
+    assert tuple(out.shape) == (2, 5, 6)
+    np.testing.assert_allclose(cp.to_numpy(out), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("heads, causal", [(2, False), (2, True), (1, True)])
+def test_packed_multi_head_attention_gradients(backend64, heads, causal):
+    result = check_gradients(lambda qkv: ops.multi_head_self_attention(qkv, heads, causal=causal),
+                             [_random((2, 3, 3 * 4), 51)], ["qkv"])
+    assert result.ok, str(result)
+
+
+def test_packed_multi_head_attention_gradients_with_padding_mask(backend64):
+    padding = np.ones((2, 1, 1, 4), bool)
+    padding[0, ..., 2:] = False  # example 0 sees keys 0 and 1 only
+    mask = Tensor(backend64.asarray(padding))
+    # Tolerance 1e-5: one entry of the gradient is ~3e-5, where central differences carry ~1e-10 of
+    # rounding error (a relative error of ~2e-6 that says nothing about the backward pass).
+    result = check_gradients(lambda qkv: ops.multi_head_self_attention(qkv, 2, mask=mask),
+                             [_random((2, 4, 3 * 4), 52)], ["qkv"], tolerance=1e-5)
+    assert result.ok, str(result)
+
+
+def test_packed_multi_head_attention_shape_errors(backend):
+    with pytest.raises(ValueError, match=r"multi_head_self_attention_forward: .*num_heads=2; got \(2, 3, 9\)"):
+        multi_head_self_attention_forward(backend.zeros((2, 3, 9)), 2)
+    with pytest.raises(ValueError, match=r"\(B, T, 3 D\).*got \(3, 12\)"):
+        multi_head_self_attention_forward(backend.zeros((3, 12)), 2)
 
 
 # ---------------------------------------------------------------------- modules

@@ -411,6 +411,16 @@ def test_max_pool_gradient_goes_to_the_first_maximum_on_ties(backend):
     np.testing.assert_array_equal(to_numpy(out), [[[2.0, 2.0, 7.0, 7.0]]])
     np.testing.assert_array_equal(to_numpy(pool_f.max_pool1d_backward(dout, cache)),
                                   [[[1.0, 10.0, 0.0, 0.0, 1100.0, 0.0]]])
+    # Windows side by side that tile the input (the backward pass assigns instead of adding): K=2,
+    # [3, 3] [1, 5] [5, 5] -> positions 0, 3, 4; K=3, [2, 2, 2] [7, 0, 7] -> positions 0, 3.
+    x = backend.asarray(np.array([[[3.0, 3.0, 1.0, 5.0, 5.0, 5.0]]]))
+    _, cache = pool_f.max_pool1d_forward(x, 2)
+    np.testing.assert_array_equal(to_numpy(pool_f.max_pool1d_backward(backend.asarray(np.array([[[1.0, 10.0, 100.0]]])),
+                                                                      cache)), [[[1.0, 0.0, 0.0, 10.0, 100.0, 0.0]]])
+    x = backend.asarray(np.array([[[2.0, 2.0, 2.0, 7.0, 0.0, 7.0]]]))
+    _, cache = pool_f.max_pool1d_forward(x, 3)
+    np.testing.assert_array_equal(to_numpy(pool_f.max_pool1d_backward(backend.asarray(np.array([[[1.0, 10.0]]])),
+                                                                      cache)), [[[1.0, 0.0, 0.0, 10.0, 0.0, 0.0]]])
 
 
 def test_max_pool2d_gradient_goes_to_the_argmax_of_each_window(backend):

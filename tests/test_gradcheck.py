@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 from coursepkg import ops
+from coursepkg.backend import to_numpy
 from coursepkg.gradcheck import GradCheckResult, check_gradients, numerical_gradient, relative_error
 from coursepkg.tensor import Function, Tensor
 
@@ -403,6 +404,16 @@ def test_linear_with_and_without_bias(backend64, n, d, m, seed, bias):
         assert_gradients_ok(ops.linear, [x, w, b], ["x", "w", "b"])
     else:
         assert_gradients_ok(lambda x_, w_: ops.linear(x_, w_), [x, w], ["x", "w"])
+
+
+@pytest.mark.parametrize("x_shape", [(2, 3, 4), (4,), (2, 1, 2, 4)])
+def test_linear_on_inputs_with_leading_axes(backend64, x_shape):
+    """(..., D) inputs: every leading position is a row; the gradient of x keeps x's shape."""
+    x, w, b = normal(1, x_shape), normal(2, (4, 3)), normal(3, (3,))
+    assert_gradients_ok(ops.linear, [x, w, b], ["x", "w", "b"])
+    out = ops.linear(Tensor(backend64.asarray(x)), Tensor(backend64.asarray(w)))
+    assert out.shape == x_shape[:-1] + (3,)
+    np.testing.assert_allclose(to_numpy(out.data), x @ w, rtol=1e-12)
 
 
 def test_a_small_network_end_to_end(backend64):

@@ -5,7 +5,9 @@ Each test trains a course model (the lesson 06 MLP, the lesson 12 MNIST-1D CNN, 
 transformer) for 20 Adam steps twice from the same seed: once as the package is, once with the
 earlier, plainer implementations patched back in (ReLU written with ``where``, the embedding's
 backward as a scatter-add, cross-entropy with two sums, linear and convolution layers that always
-compute the input's gradient, sums written with ``xp.sum`` rather than as matrix products). The
+compute the input's gradient and take (B, T, D) inputs through reshape nodes, attention heads split
+and joined by separate reshape, transpose and indexing nodes, sums written with
+``xp.sum`` rather than as matrix products, row maxima with ``xp.max``). The
 loss trajectories and final weights must agree to float32 tolerance. No timing is asserted anywhere.
 """
 
@@ -65,6 +67,24 @@ def plain_sum_last_axis(x, keepdims=False):
     return x.__array_namespace__().sum(x, axis=-1, keepdims=keepdims)
 
 
+def plain_max_last_axis(x, keepdims=False):
+    return x.__array_namespace__().max(x, axis=-1, keepdims=keepdims)
+
+
+def plain_linear_layer_forward(self, x):  # (B, T, D) inputs through two reshape nodes
+    if x.ndim == 2:
+        return ops.linear(x, self.weight, self.bias)
+    flat = ops.linear(x.reshape(-1, self.in_features), self.weight, self.bias)
+    return flat.reshape(*x.shape[:-1], self.out_features)
+
+
+def plain_attention_forward(self, x, mask=None):  # split, attend and join heads as separate graph nodes
+    B, T, D = x.shape
+    qkv = self.qkv(x).reshape(B, T, 3, self.num_heads, self.head_dim).transpose(2, 0, 3, 1, 4)
+    heads = ops.scaled_dot_product_attention(qkv[0, ...], qkv[1, ...], qkv[2, ...], causal=self.causal, mask=mask)
+    return self.proj(heads.transpose(0, 2, 1, 3).reshape(B, T, D))
+
+
 def plain_linear_backward(self, grad):  # dx always computed, even for a data input
     return F.linear_backward(grad, self.cache, input_grad=True)
 
@@ -83,10 +103,14 @@ def plain(monkeypatch):
                             (plain_cross_entropy_forward, F.softmax_cross_entropy_backward))
         monkeypatch.setattr(LinearOp, "backward", plain_linear_backward)
         monkeypatch.setattr(Conv1dOp, "backward", plain_conv1d_backward)
+        monkeypatch.setattr(nn.Linear, "forward", plain_linear_layer_forward)
+        monkeypatch.setattr(nn.MultiHeadSelfAttention, "forward", plain_attention_forward)
+        plain_reductions = (("sum_over_rows", plain_sum_over_rows), ("sum_last_axis", plain_sum_last_axis),
+                            ("max_last_axis", plain_max_last_axis))
         for module in (linear_f, normalization_f, losses_f, attention_f, conv_f):
-            for name, plain_sum in (("sum_over_rows", plain_sum_over_rows), ("sum_last_axis", plain_sum_last_axis)):
+            for name, plain_reduction in plain_reductions:
                 if hasattr(module, name):
-                    monkeypatch.setattr(module, name, plain_sum)
+                    monkeypatch.setattr(module, name, plain_reduction)
     return activate
 
 

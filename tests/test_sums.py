@@ -28,3 +28,25 @@ def test_sums_of_a_non_contiguous_view(backend):
     np.testing.assert_allclose(to_numpy(F.sum_over_rows(view)), x_np[:, ::2].sum(axis=0), rtol=1e-5)
     np.testing.assert_allclose(to_numpy(F.sum_last_axis(view)), x_np[:, ::2].sum(axis=1), rtol=1e-5)
     assert F.sum_last_axis(x).dtype == x.dtype
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 8), (1, 1), (7, 1), (2, 3, 4, 5), (3, 200), (6,), (4, 64), (4, 65)])
+def test_max_last_axis_matches_xp_max(backend, shape):
+    x_np = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    x = backend.asarray(x_np)
+    assert np.array_equal(to_numpy(F.max_last_axis(x)), x_np.max(axis=-1))
+    kept = F.max_last_axis(x, keepdims=True)
+    assert tuple(kept.shape) == shape[:-1] + (1,) and kept.dtype == x.dtype
+    assert np.array_equal(to_numpy(kept), x_np.max(axis=-1, keepdims=True))
+
+
+def test_max_last_axis_of_views_infinities_and_nan():
+    x_np = np.random.default_rng(3).standard_normal((6, 10)).astype(np.float32)
+    x_np[1, 4], x_np[2, :] = np.nan, -np.inf
+    x_np[3, 7] = np.inf
+    expected = x_np.max(axis=-1)
+    got = F.max_last_axis(x_np)
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.isnan(got[1]) and got[2] == -np.inf and got[3] == np.inf
+    assert np.array_equal(F.max_last_axis(x_np[:, ::3]), x_np[:, ::3].max(axis=-1), equal_nan=True)
+    assert np.array_equal(F.max_last_axis(x_np.T), x_np.T.max(axis=-1), equal_nan=True)

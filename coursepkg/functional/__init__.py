@@ -29,6 +29,8 @@ from coursepkg.functional.activations import (
 from coursepkg.functional.attention import (
     attention_weights,
     causal_mask,
+    multi_head_self_attention_backward,
+    multi_head_self_attention_forward,
     scaled_dot_product_attention_backward,
     scaled_dot_product_attention_forward,
 )
@@ -76,7 +78,7 @@ from coursepkg.functional.pooling import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from coursepkg.functional.sums import sum_last_axis, sum_over_rows
+from coursepkg.functional.sums import max_last_axis, sum_last_axis, sum_over_rows
 
 __all__ = [
     "avg_pool1d_backward", "avg_pool1d_forward", "avg_pool2d_backward", "avg_pool2d_forward", "col2im_1d",
@@ -85,11 +87,13 @@ __all__ = [
     "max_pool1d_forward", "max_pool2d_backward", "max_pool2d_forward",
     "attention_weights", "batchnorm_backward", "batchnorm_forward", "causal_mask", "dropout_backward",
     "dropout_forward", "layernorm_backward", "layernorm_forward", "scaled_dot_product_attention_backward",
-    "scaled_dot_product_attention_forward",
+    "scaled_dot_product_attention_forward", "multi_head_self_attention_backward",
+    "multi_head_self_attention_forward",
     "bce_with_logits_backward", "bce_with_logits_forward", "gelu_backward", "gelu_forward",
     "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
     "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",
     "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax",
-    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "sum_last_axis", "sum_over_rows",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "max_last_axis", "sum_last_axis",
+    "sum_over_rows",
     "tanh_backward", "tanh_forward", "unbroadcast",
 ]

@@ -135,3 +135,55 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any,
     dq = dscores @ k
     dk = xp.matrix_transpose(dscores) @ q
     return dq, dk, dv
+
+
+def multi_head_self_attention_forward(qkv: Any, num_heads: int, causal: bool = False,
+                                      mask: Any = None) -> tuple[Any, tuple]:
+    """Multi-head self-attention from queries, keys and values packed in one array.
+
+    A transformer computes q, k and v for every position with one Linear(D, 3 D); its output
+    holds, for each position, D query numbers, then D key numbers, then D value numbers, and
+    each group of D is H heads of hd = D / H numbers. This function splits them into heads,
+    attends every head at once (:func:`scaled_dot_product_attention_forward`) and joins the
+    heads again: the same as doing those steps one op at a time, in one graph node.
+
+    Inputs:
+    - qkv: array of shape (B, T, 3 D).
+    - num_heads: H; D must be divisible by H.
+    - causal, mask: as in :func:`scaled_dot_product_attention_forward` (mask broadcastable to
+      (B, H, T, T)).
+    Returns:
+    - out: shape (B, T, D), head h in columns h * hd to (h + 1) * hd.
+    - cache: the cache of :func:`scaled_dot_product_attention_forward`.
+    """
+    if qkv.ndim != 3 or qkv.shape[-1] % (3 * num_heads):
+        raise ValueError(f"multi_head_self_attention_forward: qkv must have shape (B, T, 3 D) with D divisible "
+                         f"by num_heads={num_heads}; got {tuple(qkv.shape)}.")
+    xp = qkv.__array_namespace__()
+    B, T, three_d = qkv.shape
+    head_dim = three_d // (3 * num_heads)
+    # (B, T, 3, H, hd) -> (3, B, H, T, hd): views, nothing is copied.
+    split = xp.permute_dims(xp.reshape(qkv, (B, T, 3, num_heads, head_dim)), (2, 0, 3, 1, 4))
+    heads, cache = scaled_dot_product_attention_forward(split[0, ...], split[1, ...], split[2, ...],
+                                                        causal=causal, mask=mask)  # (B, H, T, hd)
+    joined = xp.reshape(xp.permute_dims(heads, (0, 2, 1, 3)), (B, T, num_heads * head_dim))
+    return joined, cache
+
+
+def multi_head_self_attention_backward(dout: Any, cache: tuple) -> Any:
+    """Backward pass of :func:`multi_head_self_attention_forward`.
+
+    Inputs:
+    - dout: upstream gradient of shape (B, T, D).
+    - cache: from the forward pass.
+    Returns:
+    - dqkv: shape (B, T, 3 D), packed like the forward's qkv.
+    """
+    xp = dout.__array_namespace__()
+    B, T, D = dout.shape
+    num_heads, head_dim = cache[0].shape[1], cache[0].shape[3]
+    dheads = xp.permute_dims(xp.reshape(dout, (B, T, num_heads, head_dim)), (0, 2, 1, 3))  # (B, H, T, hd)
+    grads = scaled_dot_product_attention_backward(dheads, cache)  # dq, dk, dv, each (B, H, T, hd)
+    # Back to (B, T, H, hd) each, stacked as (B, T, 3, H, hd): one copy, in qkv's layout.
+    packed = xp.stack([xp.permute_dims(g, (0, 2, 1, 3)) for g in grads], axis=2)
+    return xp.reshape(packed, (B, T, 3 * D))

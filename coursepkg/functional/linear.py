@@ -7,38 +7,52 @@ from typing import Any
 from coursepkg.functional.sums import sum_over_rows
 
 
+def _as_rows(a: Any) -> Any:
+    """(..., K) -> (rows, K): every leading axis becomes one axis of rows (a view when a is contiguous)."""
+    return a if a.ndim == 2 else a.__array_namespace__().reshape(a, (-1, a.shape[-1]))
+
+
 def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
     """Affine map of a batch of rows.
 
     Inputs:
-    - x: array of shape (N, D), N examples with D features each.
+    - x: array of shape (N, D), N examples with D features each; or (..., D), for example
+      (B, T, D) for sequences, where every leading position is one row.
     - w: weights of shape (D, M).
     - b: bias of shape (M,), or None for no bias.
     Returns:
-    - out: array of shape (N, M).
-    - cache: (x, w, has_bias), for the backward pass.
+    - out: array of shape (N, M), or (..., M).
+    - cache: (x as rows of shape (N, D), w, has_bias), for the backward pass.
     """
-    out = x @ w
+    rows = _as_rows(x)
+    out = rows @ w
     if b is not None:
         out += b  # in place: no second (N, M) temporary
-    return out, (x, w, b is not None)
+    if x.ndim != 2:
+        out = out.__array_namespace__().reshape(out, tuple(x.shape[:-1]) + (w.shape[1],))
+    return out, (rows, w, b is not None)
 
 
 def linear_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[Any, Any, Any | None]:
     """Backward pass of :func:`linear_forward`.
 
     Inputs:
-    - dout: upstream gradient of shape (N, M).
+    - dout: upstream gradient of shape (N, M), or (..., M).
     - cache: from the forward pass.
     - input_grad: False skips dx (returned as None) when x needs no gradient, as in the first
       layer of a network, whose input is data: that saves one matrix product.
     Returns:
-    - dx: shape (N, D) = dout @ w.T, or None when input_grad is False.
-    - dw: shape (D, M) = x.T @ dout
+    - dx: shape (N, D) = dout @ w.T (or (..., D)), or None when input_grad is False.
+    - dw: shape (D, M) = x.T @ dout, with x and dout as rows.
     - db: shape (M,) = dout summed over the batch, or None if there was no bias.
     """
-    x, w, has_bias = cache
-    dx = dout @ w.mT if input_grad else None  # .mT: the matrix transpose (of the last two axes)
-    dw = x.mT @ dout
-    db = sum_over_rows(dout) if has_bias else None  # xp.sum(dout, axis=0), as a faster matrix product
+    rows, w, has_bias = cache
+    dout_rows = _as_rows(dout)
+    dx = None
+    if input_grad:
+        dx = dout_rows @ w.mT  # .mT: the matrix transpose (of the last two axes)
+        if dout.ndim != 2:
+            dx = dx.__array_namespace__().reshape(dx, tuple(dout.shape[:-1]) + (w.shape[0],))
+    dw = rows.mT @ dout_rows
+    db = sum_over_rows(dout_rows) if has_bias else None  # xp.sum(dout, axis=0), as a faster matrix product
     return dx, dw, db

@@ -37,27 +37,41 @@ def _geometry(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ..
 
 def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, tuple]:
     xp = x.__array_namespace__()
-    _, taps = _geometry(where, x, kernel, stride)
+    out_sizes, taps = _geometry(where, x, kernel, stride)
     out = x[taps[0]]
     for tap in taps[1:]:  # the running maximum over the window's taps, for all windows at once
         out = xp.maximum(out, x[tap])
-    # Which tap won each window: the first one equal to the maximum (what argmax picks on ties).
-    taken = x[taps[0]] == out  # (built from x, these masks keep x's memory order)
-    winners = [taken]
-    for tap in taps[1:]:
-        wins = (x[tap] == out) & ~taken
-        winners.append(wins)
-        if len(winners) < len(taps):  # a later tap still needs to know which windows are taken
-            taken = taken | wins
-    return out, (x, taps, winners)  # x itself: the graph keeps it alive anyway
+    # Which tap won each window: the first one equal to the maximum (what argmax picks on ties), as
+    # 0/1 masks in x's dtype (built from x, they keep x's memory order). The last tap needs no mask:
+    # it won every window no earlier tap won, and the backward pass gives it what is left.
+    winners, taken = [], None
+    for tap in taps[:-1]:
+        wins = x[tap] == out
+        if taken is not None:
+            wins = wins & ~taken
+        winners.append(xp.astype(wins, x.dtype))
+        if len(winners) < len(taps) - 1:  # a later tap still needs to know which windows are taken
+            taken = wins if taken is None else taken | wins
+    # Windows side by side (stride = kernel) that cover the whole input: every input position is read
+    # by exactly one tap, so the backward pass can assign gradients instead of zero-filling and adding.
+    tiles = all(s == k and o * k == size for s, k, o, size in zip(stride, kernel, out_sizes, x.shape[2:]))
+    return out, (x, taps, winners, tiles)  # x itself: the graph keeps it alive anyway
 
 
 def _max_pool_backward(dout: Any, cache: tuple) -> Any:
     xp = dout.__array_namespace__()
-    x, taps, winners = cache
-    dx = xp.zeros_like(x)  # NumPy and CuPy keep x's memory order (examples last after a convolution)
-    for tap, wins in zip(taps, winners):  # each window sends its gradient to its winning tap only
-        dx[tap] += dout * xp.astype(wins, dout.dtype)
+    x, taps, winners, tiles = cache
+    # NumPy and CuPy keep x's memory order in *_like (examples last after a convolution).
+    dx = xp.empty_like(x) if tiles else xp.zeros_like(x)
+    shares, rest = [], dout  # each window sends its gradient to its winning tap only
+    for wins in winners:
+        shares.append(dout * wins)
+        rest = rest - shares[-1]
+    for tap, share in zip(taps, shares + [rest]):  # the last tap takes what no earlier tap took
+        if tiles:
+            dx[tap] = share
+        else:
+            dx[tap] += share
     return dx
 
 

@@ -1,4 +1,4 @@
-"""Sums along one axis of an array, written as matrix products with a vector of ones.
+"""Sums and maxima along one axis of an array, written the way NumPy runs them fastest.
 
 ``xp.sum(x, axis=...)`` is the obvious way to write these, and it is what the rest of the package
 uses. On NumPy, though, summing along an axis of the small arrays a course network produces
@@ -6,6 +6,10 @@ uses. On NumPy, though, summing along an axis of the small arrays a course netwo
 slower than the same sum written as a matrix product, ``x @ ones``, which BLAS runs in bulk. The
 layers call these two functions in the places that run on every training step (bias gradients,
 layer normalization, softmax); the result is the same sum, up to float rounding.
+
+The maximum along short rows (softmax subtracts each row's maximum) has the same problem and no
+matrix-product form; :func:`max_last_axis` copies the rows into columns first and takes the
+maximum over the first axis, which NumPy runs as a few whole-array passes.
 """
 
 from __future__ import annotations
@@ -56,3 +60,27 @@ def sum_last_axis(x: Any, keepdims: bool = False) -> Any:
     rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D)
     total = rows @ _ones(xp, (x.shape[-1],), x.dtype, x.device)  # (M,)
     return xp.reshape(total, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
+
+
+# Rows at most this long are copied into columns before taking their maximum (measured here: 5-10x
+# faster for rows of 8-32 numbers, no gain at 128, much slower for long rows).
+_SHORT_ROW = 64
+
+
+def max_last_axis(x: Any, keepdims: bool = False) -> Any:
+    """Maximum over the last axis: ``xp.max(x, axis=-1, keepdims=keepdims)``.
+
+    Inputs:
+    - x: array of shape (..., D), at least 1-D.
+    - keepdims: keep the reduced axis, with size 1.
+    Returns:
+    - array of shape (...) or, with keepdims, (..., 1).
+    """
+    xp = x.__array_namespace__()
+    contiguous = getattr(xp, "ascontiguousarray", None)  # NumPy and CuPy; not in the array API
+    if contiguous is None or x.ndim < 2 or x.shape[-1] > _SHORT_ROW or x.size == 0:
+        return xp.max(x, axis=-1, keepdims=keepdims)
+    rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D)
+    columns = contiguous(xp.matrix_transpose(rows))  # (D, M): row j holds element j of every row
+    largest = xp.max(columns, axis=0)  # (M,)
+    return xp.reshape(largest, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))

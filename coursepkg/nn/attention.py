@@ -14,7 +14,7 @@ from coursepkg.nn.dropout import Dropout
 from coursepkg.nn.linear import Linear
 from coursepkg.nn.module import Module
 from coursepkg.nn.normalization import LayerNorm
-from coursepkg.ops.attention import scaled_dot_product_attention
+from coursepkg.ops.attention import multi_head_self_attention
 from coursepkg.tensor import Tensor
 
 
@@ -53,12 +53,9 @@ class MultiHeadSelfAttention(Module):
 
     def forward(self, x: Tensor, mask: Any = None) -> Tensor:
         _check_sequence(self, x, self.dim)
-        B, T, D = x.shape
-        qkv = self.qkv(x).reshape(B, T, 3, self.num_heads, self.head_dim)
-        qkv = qkv.transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hd)
-        q, k, v = qkv[0, ...], qkv[1, ...], qkv[2, ...]
-        heads = scaled_dot_product_attention(q, k, v, causal=self.causal, mask=mask)  # (B, H, T, hd)
-        joined = heads.transpose(0, 2, 1, 3).reshape(B, T, D)
+        qkv = self.qkv(x)  # (B, T, 3 D): per position, D query, D key and D value numbers
+        # Split into heads (B, H, T, hd), attend, join the heads again (B, T, D): one graph node.
+        joined = multi_head_self_attention(qkv, self.num_heads, causal=self.causal, mask=mask)
         return self.proj(joined)
 
     def extra_repr(self) -> str:

@@ -36,11 +36,7 @@ class Linear(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: input has shape {x.shape}, expected (N, {self.in_features}) "
                              f"(the last axis must have in_features={self.in_features} entries).")
-        if x.ndim == 2:
-            return ops.linear(x, self.weight, self.bias)
-        leading = x.shape[:-1]
-        flat = ops.linear(x.reshape(-1, self.in_features), self.weight, self.bias)
-        return flat.reshape(*leading, self.out_features)
+        return ops.linear(x, self.weight, self.bias)  # (..., D) inputs too: every leading position is a row
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

@@ -6,7 +6,7 @@ The lower-case functions (``add``, ``matmul``, ``relu``...) are the public way t
 """
 
 from coursepkg.ops.arithmetic import add, div, matmul, mul, neg, power, sub
-from coursepkg.ops.attention import scaled_dot_product_attention
+from coursepkg.ops.attention import multi_head_self_attention, scaled_dot_product_attention
 from coursepkg.ops.conv import avg_pool1d, avg_pool2d, conv1d, conv2d, global_avg_pool, max_pool1d, max_pool2d
 from coursepkg.ops.dropout import dropout
 from coursepkg.ops.elementwise import (
@@ -34,7 +34,7 @@ from coursepkg.ops.shape import concat, getitem, reshape, take, transpose
 
 __all__ = [
     "avg_pool1d", "avg_pool2d", "conv1d", "conv2d", "global_avg_pool", "max_pool1d", "max_pool2d",
-    "batch_norm", "dropout", "layer_norm", "scaled_dot_product_attention",
+    "batch_norm", "dropout", "layer_norm", "multi_head_self_attention", "scaled_dot_product_attention",
     "add", "binary_cross_entropy_with_logits", "concat", "cross_entropy", "div", "exp", "gelu",
     "getitem", "leaky_relu", "linear", "log", "log_softmax", "mae_loss", "matmul", "max", "mean",
     "mse_loss", "mul", "neg", "power", "relu", "reshape", "sigmoid", "softmax", "sqrt", "sub", "sum",

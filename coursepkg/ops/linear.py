@@ -19,5 +19,5 @@ class Linear(Function):
 
 
 def linear(x: Tensor, w: Tensor, b: Tensor | None = None) -> Tensor:
-    """x @ w + b for x of shape (N, D), w of shape (D, M), b of shape (M,) -> (N, M)."""
+    """x @ w + b for x of shape (N, D) or (..., D), w of shape (D, M), b of shape (M,) -> (N, M) or (..., M)."""
     return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)
