@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.functional.products import matmul
 from coursepkg.functional.sums import sum_last_axis
 
 # ---------------------------------------------------------------------- sizes and checks
@@ -217,7 +218,7 @@ def conv1d_forward(x: Any, w: Any, b: Any | None, stride: int = 1, padding: int 
     out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="conv1d")
     cols = im2col_1d(x, kernel_size, stride, padding, dilation)  # (C*K, L_out*N)
     w_rows = xp.reshape(w, (out_channels, -1))  # (O, C*K)
-    out = w_rows @ cols  # (O, L_out*N): the one big matrix product
+    out = matmul(w_rows, cols)  # w_rows @ cols, (O, L_out*N): the one big matrix product
     if b is not None:
         out += b[:, None]
     out = xp.permute_dims(xp.reshape(out, (out_channels, out_len, x.shape[0])), (2, 0, 1))
@@ -247,10 +248,10 @@ def conv1d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
     xp = dout.__array_namespace__()
     dout_rows = _rows_of(dout)  # (O, L_out*N)
-    dw = xp.reshape(dout_rows @ xp.matrix_transpose(cols), w.shape)
+    dw = xp.reshape(matmul(dout_rows, xp.matrix_transpose(cols)), w.shape)  # dout_rows @ cols.T
     dx = None
     if input_grad:
-        dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows  # (C*K, L_out*N)
+        dcols = matmul(xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))), dout_rows)  # w_rows.T @ dout_rows
         dx = col2im_1d(dcols, x_shape, w.shape[2], stride, padding, dilation)
     db = sum_last_axis(dout_rows) if has_bias else None  # xp.sum(dout_rows, axis=1), as a matrix product
     return dx, dw, db
@@ -331,7 +332,7 @@ def conv2d_forward(x: Any, w: Any, b: Any | None, stride: int | tuple[int, int] 
     oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="conv2d", axis="height")
     ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="conv2d", axis="width")
     cols = im2col_2d(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw))  # (C*KH*KW, OH*OW*N)
-    out = xp.reshape(w, (out_channels, -1)) @ cols  # (O, OH*OW*N)
+    out = matmul(xp.reshape(w, (out_channels, -1)), cols)  # w_rows @ cols, (O, OH*OW*N)
     if b is not None:
         out += b[:, None]
     out = xp.permute_dims(xp.reshape(out, (out_channels, oh, ow, x.shape[0])), (3, 0, 1, 2))
@@ -353,10 +354,10 @@ def conv2d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
     xp = dout.__array_namespace__()
     dout_rows = _rows_of(dout)  # (O, OH*OW*N)
-    dw = xp.reshape(dout_rows @ xp.matrix_transpose(cols), w.shape)
+    dw = xp.reshape(matmul(dout_rows, xp.matrix_transpose(cols)), w.shape)  # dout_rows @ cols.T
     dx = None
     if input_grad:
-        dcols = xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))) @ dout_rows
+        dcols = matmul(xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))), dout_rows)  # w_rows.T @ dout_rows
         dx = col2im_2d(dcols, x_shape, tuple(w.shape[2:]), stride, padding, dilation)
     db = sum_last_axis(dout_rows) if has_bias else None
     return dx, dw, db

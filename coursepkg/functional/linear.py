@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.functional.products import matmul
 from coursepkg.functional.sums import sum_over_rows
 
 
@@ -25,7 +26,7 @@ def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
     - cache: (x as rows of shape (N, D), w, has_bias), for the backward pass.
     """
     rows = _as_rows(x)
-    out = rows @ w
+    out = matmul(rows, w)  # rows @ w (coursepkg.functional.products: BLAS threads only for big products)
     if b is not None:
         out += b  # in place: no second (N, M) temporary
     if x.ndim != 2:
@@ -50,9 +51,9 @@ def linear_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     dout_rows = _as_rows(dout)
     dx = None
     if input_grad:
-        dx = dout_rows @ w.mT  # .mT: the matrix transpose (of the last two axes)
+        dx = matmul(dout_rows, w.mT)  # dout @ w.T; .mT: the matrix transpose (of the last two axes)
         if dout.ndim != 2:
             dx = dx.__array_namespace__().reshape(dx, tuple(dout.shape[:-1]) + (w.shape[0],))
-    dw = rows.mT @ dout_rows
+    dw = matmul(rows.mT, dout_rows)  # x.T @ dout
     db = sum_over_rows(dout_rows) if has_bias else None  # xp.sum(dout, axis=0), as a faster matrix product
     return dx, dw, db
