@@ -63,8 +63,8 @@ def plain_sum_over_rows(x):
     return x.__array_namespace__().sum(x, axis=tuple(range(x.ndim - 1)))
 
 
-def plain_sum_last_axis(x, keepdims=False):
-    return x.__array_namespace__().sum(x, axis=-1, keepdims=keepdims)
+def plain_sum_last_axis(x, keepdims=False, weights=None):
+    return x.__array_namespace__().sum(x if weights is None else x * weights, axis=-1, keepdims=keepdims)
 
 
 def plain_max_last_axis(x, keepdims=False):

@@ -19,6 +19,11 @@ def test_sums_match_xp_sum(backend64, shape):
     kept = F.sum_last_axis(x, keepdims=True)
     assert tuple(kept.shape) == shape[:-1] + (1,)
     np.testing.assert_allclose(to_numpy(kept), x_np.sum(axis=-1, keepdims=True), rtol=1e-12, atol=1e-12)
+    w_np = np.random.default_rng(1).standard_normal(shape[-1])
+    for keepdims in (False, True):
+        weighted = F.sum_last_axis(x, keepdims=keepdims, weights=backend64.asarray(w_np))
+        np.testing.assert_allclose(to_numpy(weighted), (x_np * w_np).sum(axis=-1, keepdims=keepdims),
+                                   rtol=1e-12, atol=1e-12)
 
 
 def test_sums_of_a_non_contiguous_view(backend):

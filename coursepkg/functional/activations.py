@@ -73,20 +73,36 @@ def gelu_forward(x: Any) -> tuple[Any, Any]:
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 
     Written as ``u = x (a + b x^2)`` with a = sqrt(2/pi), b = 0.044715 a, and
-    ``out = h + h tanh(u)`` with h = x / 2: the same function in fewer passes over x.
+    ``out = 0.5 x (1 + tanh(u))``, updating arrays in place (``*=``, ``+=``) to save temporaries.
 
-    Inputs: x, any shape. Returns: out (same shape), cache = (x, x^2, tanh(u)).
+    Inputs: x, any shape. Returns: out (same shape), cache = (x, x^2, 1 + tanh(u)).
     """
     xp = x.__array_namespace__()
     x2 = x * x
-    t = xp.tanh(x * (_GELU_B * x2 + _SQRT_2_OVER_PI))
-    half_x = 0.5 * x
-    return half_x + half_x * t, (x, x2, t)
+    u = _GELU_B * x2
+    u += _SQRT_2_OVER_PI
+    u *= x
+    one_plus_t = xp.tanh(u)
+    one_plus_t += 1
+    out = x * one_plus_t
+    out *= 0.5
+    return out, (x, x2, one_plus_t)
 
 
 def gelu_backward(dout: Any, cache: Any) -> Any:
-    """Derivative of the tanh approximation, by the product and chain rules:
-    d/dx [h (1 + t)] = (1 + t) / 2 + h (1 - t^2) du/dx, with du/dx = a + 3 b x^2."""
-    x, x2, t = cache
-    du = 3 * _GELU_B * x2 + _SQRT_2_OVER_PI
-    return dout * (0.5 + 0.5 * t + (0.5 * x) * (1 - t * t) * du)
+    """Derivative of the tanh approximation, with t = tanh(u) and du/dx = a + 3 b x^2:
+
+        d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) du/dx
+                             = (1 + t) (0.5 + 0.5 x du/dx (1 - t))      since 1 - t^2 = (1 - t)(1 + t)
+
+    computed in place, with 1 - t = 2 - (1 + t).
+    """
+    x, x2, one_plus_t = cache
+    grad = (1.5 * _GELU_B) * x2
+    grad += 0.5 * _SQRT_2_OVER_PI  # 0.5 du/dx
+    grad *= x
+    grad *= 2 - one_plus_t
+    grad += 0.5
+    grad *= one_plus_t
+    grad *= dout
+    return grad

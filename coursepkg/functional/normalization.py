@@ -135,13 +135,16 @@ def layernorm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> tuple
     xp = x.__array_namespace__()
     d = x.shape[-1]
     # The means and sums over the last axis in this file are xp.mean / xp.sum written as faster
-    # matrix products (coursepkg.functional.sums).
+    # matrix products (coursepkg.functional.sums). In-place updates (*=, +=) save temporaries.
     mean = sum_last_axis(x, keepdims=True) / d
     centered = x - mean
     var = sum_last_axis(centered * centered, keepdims=True) / d
     inv_std = 1 / xp.sqrt(var + eps)
-    xhat = centered * inv_std
-    return xhat * gamma + beta, (xhat, inv_std, gamma)
+    xhat = centered
+    xhat *= inv_std  # (x - mean) / sqrt(var + eps), in the same array
+    out = xhat * gamma
+    out += beta
+    return out, (xhat, inv_std, gamma)
 
 
 def layernorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
@@ -155,11 +158,17 @@ def layernorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     - dgamma, dbeta: shape (D,), summed over every leading axis.
     """
     xhat, inv_std, gamma = cache
-    dbeta = sum_over_rows(dout)  # summed over every leading axis
-    dgamma = sum_over_rows(dout * xhat)
-    dxhat = dout * gamma
     d = dout.shape[-1]
-    sum_dxhat = sum_last_axis(dxhat, keepdims=True)
-    sum_dxhat_xhat = sum_last_axis(dxhat * xhat, keepdims=True)
-    dx = (inv_std / d) * (d * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+    dout_xhat = dout * xhat
+    dbeta = sum_over_rows(dout)  # summed over every leading axis
+    dgamma = sum_over_rows(dout_xhat)
+    # With dxhat = dout * gamma, the two row sums of the formula are weighted by gamma:
+    # sum(dxhat) = sum(dout * gamma) and sum(dxhat * xhat) = sum(dout * xhat * gamma).
+    sum_dxhat = sum_last_axis(dout, keepdims=True, weights=gamma)  # (..., 1)
+    sum_dxhat_xhat = sum_last_axis(dout_xhat, keepdims=True, weights=gamma)
+    # dx = (inv_std / d) (d dxhat - sum(dxhat) - xhat sum(dxhat xhat)), rearranged to update one array:
+    dx = dout * gamma
+    dx *= inv_std
+    dx -= xhat * (inv_std * sum_dxhat_xhat / d)
+    dx -= inv_std * sum_dxhat / d
     return dx, dgamma, dbeta

@@ -45,20 +45,24 @@ def sum_over_rows(x: Any) -> Any:
     return _ones(xp, (rows.shape[0],), x.dtype, x.device) @ rows
 
 
-def sum_last_axis(x: Any, keepdims: bool = False) -> Any:
-    """Sum over the last axis: ``xp.sum(x, axis=-1, keepdims=keepdims)``.
+def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
+    """Sum over the last axis: ``xp.sum(x, axis=-1, keepdims=keepdims)``, or with ``weights``
+    the weighted sum ``xp.sum(x * weights, axis=-1, ...)`` (the same matrix-vector product).
 
     Inputs:
     - x: array of shape (..., D).
     - keepdims: keep the summed axis, with size 1.
+    - weights: optional array of shape (D,).
     Returns:
     - array of shape (...) or, with keepdims, (..., 1).
     """
     xp = x.__array_namespace__()
-    if x.ndim == 2:  # (M, D) @ (D, 1) is already the keepdims shape
-        return x @ _ones(xp, (x.shape[1], 1) if keepdims else (x.shape[1],), x.dtype, x.device)
-    rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D)
-    total = rows @ _ones(xp, (x.shape[-1],), x.dtype, x.device)  # (M,)
+    d = x.shape[-1]
+    column = _ones(xp, (d,), x.dtype, x.device) if weights is None else weights  # (D,)
+    if x.ndim == 2 and keepdims:  # (M, D) @ (D, 1) is already the keepdims shape
+        return x @ xp.reshape(column, (d, 1))
+    rows = x if x.ndim == 2 else xp.reshape(x, (math.prod(x.shape[:-1]), d))  # (M, D)
+    total = rows @ column  # (M,)
     return xp.reshape(total, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
 
 
