@@ -247,15 +247,22 @@ def test_im2col_2d_columns_are_the_patches():
                 np.testing.assert_array_equal(cols[:, (r * ow + s) * 2 + n], patch.reshape(-1))  # examples last
 
 
-@pytest.mark.parametrize("dims", [1, 2])
-def test_col2im_is_the_adjoint_of_im2col(backend64, dims):
+@pytest.mark.parametrize("shape, args", [
+    ((2, 3, 9), (3, 2, 1, 2)),  # kernel, stride, padding, dilation
+    ((2, 3, 9), (3, 1, 1, 1)),  # "same": the centre tap reads every position once
+    ((2, 3, 9), (3, 1, 2, 2)),  # "same" with dilation 2
+    ((2, 3, 9), (2, 1, 3, 1)),  # more padding than the kernel: some taps read padding only at the ends
+    ((2, 3, 9), (4, 1, 0, 1)),  # no padding
+    ((2, 3, 7, 6), ((3, 2), (2, 1), (1, 2), (1, 2))),
+    ((2, 3, 7, 6), ((3, 3), (1, 1), (1, 1), (1, 1))),  # "same" in 2-D
+    ((2, 3, 7, 6), ((3, 1), (1, 1), (1, 0), (1, 1))),
+], ids=str)
+def test_col2im_is_the_adjoint_of_im2col(backend64, shape, args):
     """<im2col(x), c> = <x, col2im(c)> for every x and c: what makes the backward pass right."""
     rng = np.random.default_rng(4)
-    if dims == 1:
-        shape, args = (2, 3, 9), (3, 2, 1, 2)  # kernel, stride, padding, dilation
+    if len(shape) == 3:
         im2col, col2im = conv_f.im2col_1d, conv_f.col2im_1d
     else:
-        shape, args = (2, 3, 7, 6), ((3, 2), (2, 1), (1, 2), (1, 2))
         im2col, col2im = conv_f.im2col_2d, conv_f.col2im_2d
     x = rng.standard_normal(shape)
     cols_shape = im2col(x, *args).shape
@@ -264,6 +271,11 @@ def test_col2im_is_the_adjoint_of_im2col(backend64, dims):
     back = to_numpy(col2im(backend64.asarray(c), shape, *args))
     assert back.shape == shape
     np.testing.assert_allclose(np.sum(cols * c), np.sum(x * back), rtol=1e-12)
+    # and entry by entry: dx[i] = <im2col(e_i), c> for a few unit inputs e_i
+    for flat in rng.choice(x.size, size=5, replace=False):
+        unit = np.zeros(shape)
+        unit.flat[flat] = 1.0
+        np.testing.assert_allclose(back.flat[flat], np.sum(to_numpy(im2col(unit, *args)) * c), rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------- gradient checks
