@@ -140,6 +140,8 @@ def start_kernel_with_retries(start: Callable[..., T], *args: Any, attempts: int
     kernels started at the same moment can be given the same free TCP port. ``clean_up`` runs after
     each failed attempt. Any other error is raised at once.
     """
+    if attempts < 1:
+        raise ValueError(f"start_kernel_with_retries: attempts must be at least 1, got {attempts}.")
     for attempt in range(1, attempts + 1):
         try:
             return start(*args, **kwargs)
@@ -149,7 +151,7 @@ def start_kernel_with_retries(start: Callable[..., T], *args: Any, attempts: int
             if attempt == attempts or "Kernel died" not in str(error):
                 raise
             time.sleep(attempt)
-    raise ValueError(f"start_kernel_with_retries: attempts must be at least 1, got {attempts}.")
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _shorten(text: str, limit: int = 300) -> str:

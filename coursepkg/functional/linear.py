@@ -5,12 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg.functional.products import matmul
-from coursepkg.functional.sums import sum_over_rows
-
-
-def _as_rows(a: Any) -> Any:
-    """(..., K) -> (rows, K): every leading axis becomes one axis of rows (a view when a is contiguous)."""
-    return a if a.ndim == 2 else a.__array_namespace__().reshape(a, (-1, a.shape[-1]))
+from coursepkg.functional.sums import as_rows, sum_over_rows
 
 
 def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
@@ -25,7 +20,7 @@ def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
     - out: array of shape (N, M), or (..., M).
     - cache: (x as rows of shape (N, D), w, has_bias), for the backward pass.
     """
-    rows = _as_rows(x)
+    rows = as_rows(x)
     out = matmul(rows, w)  # rows @ w (coursepkg.functional.products: BLAS threads only for big products)
     if b is not None:
         out += b  # in place: no second (N, M) temporary
@@ -48,7 +43,7 @@ def linear_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     - db: shape (M,) = dout summed over the batch, or None if there was no bias.
     """
     rows, w, has_bias = cache
-    dout_rows = _as_rows(dout)
+    dout_rows = as_rows(dout)
     dx = None
     if input_grad:
         dx = matmul(dout_rows, w.mT)  # dout @ w.T; .mT: the matrix transpose (of the last two axes)

@@ -32,6 +32,11 @@ def _cached_ones(xp: Any, shape: tuple[int, ...], dtype: Any, device: Any) -> An
     return xp.ones(shape, dtype=dtype, device=device)
 
 
+def as_rows(x: Any) -> Any:
+    """(..., D) -> (M, D): every leading axis folded into one axis of rows (a view when x is contiguous)."""
+    return x if x.ndim == 2 else x.__array_namespace__().reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
+
+
 def sum_over_rows(x: Any) -> Any:
     """Sum over every axis but the last: ``xp.sum(x, axis=tuple(range(x.ndim - 1)))``.
 
@@ -41,7 +46,7 @@ def sum_over_rows(x: Any) -> Any:
     - array of shape (D,).
     """
     xp = x.__array_namespace__()
-    rows = x if x.ndim == 2 else xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D)
+    rows = as_rows(x)  # (M, D)
     return _ones(xp, (rows.shape[0],), x.dtype, x.device) @ rows
 
 
@@ -61,8 +66,7 @@ def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
     column = _ones(xp, (d,), x.dtype, x.device) if weights is None else weights  # (D,)
     if x.ndim == 2 and keepdims:  # (M, D) @ (D, 1) is already the keepdims shape
         return x @ xp.reshape(column, (d, 1))
-    rows = x if x.ndim == 2 else xp.reshape(x, (math.prod(x.shape[:-1]), d))  # (M, D)
-    total = rows @ column  # (M,)
+    total = as_rows(x) @ column  # (M,)
     return xp.reshape(total, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
 
 
@@ -85,7 +89,6 @@ def max_last_axis(x: Any, keepdims: bool = False) -> Any:
     contiguous = getattr(xp, "ascontiguousarray", None)  # NumPy and CuPy; not in the array API
     if contiguous is None or x.ndim < 2 or x.shape[-1] > _SHORT_ROW or x.size < _FEW_NUMBERS:
         return xp.max(x, axis=-1, keepdims=keepdims)
-    rows = xp.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))  # (M, D)
-    columns = contiguous(xp.matrix_transpose(rows))  # (D, M): row j holds element j of every row
+    columns = contiguous(xp.matrix_transpose(as_rows(x)))  # (D, M): row j holds element j of every row
     largest = xp.max(columns, axis=0)  # (M,)
     return xp.reshape(largest, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
