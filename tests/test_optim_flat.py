@@ -8,6 +8,7 @@ import pytest
 import coursepkg as cp
 from coursepkg import nn
 from coursepkg.optim import SGD, Adam, AdamW, RMSprop
+from coursepkg.optim import flat as flat_module
 from coursepkg.optim.flat import FlatParameters
 
 OPTIMIZERS = {
@@ -42,7 +43,10 @@ def _train(make_optimizer, steps: int, flat: bool, monkeypatch, replace_at: int 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("replace_at", [None, 3])
-def test_flat_path_matches_per_parameter_path(name, replace_at, monkeypatch):
+@pytest.mark.parametrize("piece_bytes", [flat_module.PIECE_BYTES, 52])
+def test_flat_path_matches_per_parameter_path(name, replace_at, piece_bytes, monkeypatch):
+    """Also in pieces of 13 numbers: 66 parameters make 5 whole pieces and a ragged one."""
+    monkeypatch.setattr(flat_module, "PIECE_BYTES", piece_bytes)
     flat_params, flat_opt = _train(OPTIMIZERS[name], 8, True, monkeypatch, replace_at)
     plain_params, plain_opt = _train(OPTIMIZERS[name], 8, False, monkeypatch, replace_at)
     assert flat_opt._flat is not None and plain_opt._flat is None
@@ -88,3 +92,52 @@ def test_strict_backend_uses_the_per_parameter_path():
         model = nn.Linear(3, 2)
         optimizer = Adam(model.parameters())
         assert optimizer._flat is None
+
+
+def test_updates_after_the_first_run_in_cache_sized_pieces(monkeypatch):
+    monkeypatch.setattr(flat_module, "PIECE_BYTES", 40)  # 10 float32 numbers per piece
+    model = _model(0)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    calls = []
+    update = optimizer.update
+    monkeypatch.setattr(optimizer, "update", lambda p, g, s: calls.append(p.data.shape) or update(p, g, s))
+    for p in model.parameters():
+        p.grad = np.ones_like(p.data)
+    optimizer.step()
+    assert calls == [(66,)]  # the first update, which creates m and v, sees the whole arrays
+    calls.clear()
+    optimizer.step()
+    assert calls == [(10,)] * 6 + [(6,)]
+    assert optimizer.state[0]["step"] == 2
+
+
+def test_subnormal_state_values_are_flushed_to_zero(monkeypatch):
+    """Where the gradient stays zero, Adam's m sinks into float32's slow subnormal range and gets
+    stuck there (0.9 x the smallest subnormal rounds back to itself); the flat path zeroes it."""
+    monkeypatch.setattr(flat_module, "FLUSH_EVERY", 3)
+    model = _model(0)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    for p in model.parameters():
+        p.grad = np.ones_like(p.data)
+    optimizer.step()
+    m = optimizer._flat.state["exp_avg"]
+    smallest_subnormal = np.float32(1.4e-45)
+    m[:10] = smallest_subnormal
+    m[10] = -smallest_subnormal
+    for p in model.parameters():
+        p.grad = np.zeros_like(p.data)
+    optimizer.step()
+    assert np.all(m[:10] == smallest_subnormal)  # stuck: 0.9 x it rounds back to it
+    optimizer.step()  # the third update flushes
+    assert np.all(m[:11] == 0) and np.all(np.abs(m[11:]) >= np.finfo(np.float32).smallest_normal)
+    assert np.all(optimizer.state[0]["exp_avg"].reshape(-1)[:11] == 0)  # the per-parameter views agree
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_flushing_every_step_keeps_the_per_parameter_results(name, monkeypatch):
+    monkeypatch.setattr(flat_module, "FLUSH_EVERY", 1)
+    monkeypatch.setattr(flat_module, "PIECE_BYTES", 52)
+    flat_params, _ = _train(OPTIMIZERS[name], 12, True, monkeypatch)
+    plain_params, _ = _train(OPTIMIZERS[name], 12, False, monkeypatch)
+    for a, b in zip(flat_params, plain_params):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

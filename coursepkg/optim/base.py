@@ -108,9 +108,7 @@ class Optimizer:
             flat = self._flatten()  # anew: the parameters or the state were replaced
             if flat is None or not flat.gather_gradients():
                 return False
-        flat.state["step"] += 1
-        self.update(flat.flat, flat.grad, flat.state)
-        flat.share_state()
+        flat.step(self.update)
         return True
 
     def _flatten(self) -> FlatParameters | None:

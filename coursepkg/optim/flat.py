@@ -15,6 +15,16 @@ So an optimizer built on NumPy or CuPy *takes over the storage* of its parameter
 ``Adam(model.parameters())`` each ``p.data`` is a new array (a view), and an array you took from
 ``p.data`` before that is no longer the parameter. From then on every update is in place.
 
+Once per step is not quite what runs on NumPy, though. An update makes about a dozen passes over
+the parameters (Adam: scale m, add to it, square the gradient, ...), and for a model of a million
+parameters each pass walks 4 MB per array, more than the processor's fastest caches hold. So on
+NumPy the flat arrays are cut into pieces of ``PIECE_BYTES`` and ``update`` runs once per piece:
+all its passes over one piece, while it sits in the cache, before the next piece. The update is
+elementwise, so the pieces give the same numbers. Every ``FLUSH_EVERY`` steps, state values too
+small to be normal floats are set to zero (see ``FLUSH_EVERY`` for why). Measured on a
+784-256-256-10 MLP (270k parameters, batch 32): the update 20-30% faster in pieces, and 40% faster
+than without the flush after 3,000 steps.
+
 Views are a NumPy/CuPy guarantee but not an array-API one, so on other backends (and whenever a
 parameter has no gradient, or parameters differ in dtype or step count) the optimizer takes the
 plain per-parameter path. Both paths give the same numbers (tested).
@@ -28,6 +38,20 @@ from typing import Any
 from coursepkg.backend import _library_of
 
 VIEW_LIBRARIES = ("numpy", "cupy")
+
+# NumPy updates run on slices of this many bytes per array (about 5 arrays of this size, the
+# parameters, gradient, state and temporaries, then fit in a 1 MB cache). On CuPy one call per
+# array is best: the GPU has no such cache to fit and each call costs a kernel launch.
+PIECE_BYTES = 128 * 1024
+
+# Every FLUSH_EVERY steps on NumPy, state values too small to be normal floats are set to zero.
+# Where a gradient stays zero (a dead ReLU unit, say), Adam's m shrinks by 0.9 per step until,
+# after some 800 steps, it falls below float32's smallest normal number, 1.2e-38, and gets stuck
+# there: 0.9 x (the smallest subnormal) rounds back to itself. Processors compute with such
+# "subnormal" numbers 10-100x slower than with normal ones. Measured on the 784-256-256-10 MLP at
+# batch 32: after 4,000 steps 26,000 of m's 270,000 numbers were subnormal and Adam's update took
+# 3.3x as long as at step 250. Zero instead of 1e-38 changes no weight by a visible amount.
+FLUSH_EVERY = 50
 
 
 class _FlatTensor:
@@ -66,6 +90,7 @@ class FlatParameters:
         self.states = states
         self._shared: set[str] = set()
         self.share_state()
+        self.updates = 0  # how many steps ran on these flat arrays
 
     @staticmethod
     def usable(params: list[Any], states: list[dict[str, Any]]) -> bool:
@@ -94,6 +119,44 @@ class FlatParameters:
                 return False
             grad_view[...] = p.grad
         return True
+
+    def step(self, update: Any) -> None:
+        """One optimizer step on the flat arrays: ``update(p, grad, state)`` on every piece (see
+        :meth:`pieces`), then the step count and the parameters' state dicts brought up to date.
+        Call :meth:`gather_gradients` first."""
+        self.state["step"] += 1
+        for p, grad, state in self.pieces():
+            update(p, grad, state)
+        self.updates += 1
+        if self.updates % FLUSH_EVERY == 0 and _library_of(self.flat.data) == "numpy":
+            self.flush_subnormal_state()
+        self.share_state()
+
+    def pieces(self) -> list[tuple[_FlatTensor, Any, dict[str, Any]]]:
+        """The arguments of ``update(p, grad, state)`` for each piece of the flat arrays.
+
+        One piece, the whole arrays, on CuPy and on the first update (which may create state
+        arrays: ``update`` then makes them whole); on NumPy after that, slices of ``PIECE_BYTES``.
+        Returns a list of (parameters, gradient, state) with the state's arrays sliced alike.
+        """
+        flat = self.flat.data
+        if self.updates == 0 or _library_of(flat) != "numpy":
+            return [(self.flat, self.grad, self.state)]
+        step = max(1, PIECE_BYTES // flat.itemsize)
+        out = []
+        for start in range(0, flat.shape[0], step):
+            piece = slice(start, start + step)
+            state = {key: value if key == "step" else value[piece] for key, value in self.state.items()}
+            out.append((_FlatTensor(flat[piece]), self.grad[piece], state))
+        return out
+
+    def flush_subnormal_state(self) -> None:
+        """Set every state value too small to be a normal float (below ``finfo.smallest_normal``,
+        about 1e-38 in float32) to zero. See ``FLUSH_EVERY`` for why."""
+        for key, value in self.state.items():
+            if key != "step":
+                xp = value.__array_namespace__()
+                value[xp.abs(value) < xp.finfo(value.dtype).smallest_normal] = 0
 
     def share_state(self) -> None:
         """Point each parameter's state dict at its slice of the flat state (new arrays only)."""
