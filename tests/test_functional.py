@@ -185,6 +185,29 @@ def test_losses_with_logits_of_magnitude_1000(backend):
     np.testing.assert_allclose(to_numpy(dz), [1 / 3, -1 / 3, 0], atol=1e-7)
 
 
+@pytest.mark.parametrize("classes", [1, 10, 1025])  # 1025: above the cached identities, the comparison path
+def test_one_hot_rows(backend, classes):
+    rng = np.random.default_rng(classes)
+    labels = rng.integers(0, classes, size=7)
+    for dtype_name in ("float32", "float64"):
+        dtype = getattr(backend.xp, dtype_name)
+        out = F.one_hot(backend.asarray(labels), classes, dtype)
+        assert out.dtype == dtype and tuple(out.shape) == (7, classes)
+        np.testing.assert_array_equal(to_numpy(out), np.eye(classes)[labels])
+    out[...] = 5  # the result is the caller's: writing to it changes no later result
+    np.testing.assert_array_equal(to_numpy(F.one_hot(backend.asarray(labels), classes, dtype)),
+                                  np.eye(classes)[labels])
+
+
+def test_cross_entropy_of_a_large_batch_against_scipy(backend64):
+    rng = np.random.default_rng(3)
+    logits, labels = rng.standard_normal((300, 12)) * 4, rng.integers(0, 12, size=300)
+    loss, (probs, _) = F.softmax_cross_entropy_forward(backend64.asarray(logits), backend64.asarray(labels))
+    expected = -np.mean(special.log_softmax(logits, axis=1)[np.arange(300), labels])
+    assert float(to_numpy(loss)) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(to_numpy(probs), special.softmax(logits, axis=1), rtol=1e-12)
+
+
 # ---------------------------------------------------------------------- softmax and broadcasting
 def test_softmax_and_log_softmax(backend64):
     x = np.random.default_rng(5).standard_normal((3, 4)) * 3

@@ -66,6 +66,7 @@ from coursepkg.functional.normalization import (
     layernorm_backward,
     layernorm_forward,
 )
+from coursepkg.functional.onehot import one_hot
 from coursepkg.functional.pooling import (
     avg_pool1d_backward,
     avg_pool1d_forward,
@@ -93,7 +94,7 @@ __all__ = [
     "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
     "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",
     "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax",
-    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "max_last_axis", "sum_last_axis",
-    "sum_over_rows",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "max_last_axis", "one_hot",
+    "sum_last_axis", "sum_over_rows",
     "tanh_backward", "tanh_forward", "unbroadcast",
 ]

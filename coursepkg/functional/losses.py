@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.functional.onehot import one_hot
 from coursepkg.functional.sums import max_last_axis, sum_last_axis
 
 
@@ -50,13 +51,14 @@ def softmax_cross_entropy_forward(logits: Any, labels: Any) -> tuple[Any, tuple]
     xp = logits.__array_namespace__()
     n, c = logits.shape
     shifted = logits - max_last_axis(logits, keepdims=True)  # xp.max(logits, axis=1), faster (functional.sums)
-    exp = xp.exp(shifted)
-    total = sum_last_axis(exp, keepdims=True)  # (N, 1): xp.sum(exp, axis=1), as a faster matrix product
-    one_hot = xp.astype(labels[:, None] == xp.arange(c, dtype=labels.dtype, device=labels.device), logits.dtype)
-    minus_log_probs = xp.log(total) - shifted  # -log softmax, shape (N, C)
-    loss = xp.sum(minus_log_probs * one_hot) / n  # the one-hot picks each row's label
-    exp /= total  # now the softmax probabilities
-    return loss, (exp, one_hot)
+    probs = xp.exp(shifted)
+    total = sum_last_axis(probs)  # (N,): xp.sum(probs, axis=1), as a faster matrix product
+    one_hot_labels = one_hot(labels, c, logits.dtype)  # (N, C)
+    # Row i's loss, log(total_i) - s_i,label_i; the dot product with the one-hot row picks s_i,label_i.
+    per_example = xp.log(total) - xp.vecdot(shifted, one_hot_labels)  # (N,)
+    loss = sum_last_axis(per_example) / n
+    probs /= total[:, None]  # now the softmax probabilities
+    return loss, (probs, one_hot_labels)
 
 
 def softmax_cross_entropy_backward(dout: Any, cache: tuple) -> Any:

@@ -64,6 +64,8 @@ def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
     xp = x.__array_namespace__()
     d = x.shape[-1]
     column = _ones(xp, (d,), x.dtype, x.device) if weights is None else weights  # (D,)
+    if x.ndim <= 2 and not keepdims:  # (D,) @ (D,) and (M, D) @ (D,) already have the summed shape
+        return x @ column
     if x.ndim == 2 and keepdims:  # (M, D) @ (D, 1) is already the keepdims shape
         return x @ xp.reshape(column, (d, 1))
     total = as_rows(x) @ column  # (M,)
@@ -86,8 +88,10 @@ def max_last_axis(x: Any, keepdims: bool = False) -> Any:
     - array of shape (...) or, with keepdims, (..., 1).
     """
     xp = x.__array_namespace__()
+    if x.size < _FEW_NUMBERS or x.shape[-1] > _SHORT_ROW or x.ndim < 2:
+        return xp.max(x, axis=-1, keepdims=keepdims)
     contiguous = getattr(xp, "ascontiguousarray", None)  # NumPy and CuPy; not in the array API
-    if contiguous is None or x.ndim < 2 or x.shape[-1] > _SHORT_ROW or x.size < _FEW_NUMBERS:
+    if contiguous is None:
         return xp.max(x, axis=-1, keepdims=keepdims)
     columns = contiguous(xp.matrix_transpose(as_rows(x)))  # (D, M): row j holds element j of every row
     largest = xp.max(columns, axis=0)  # (M,)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg import functional as F  # noqa: N812  (PyTorch's name for it)
 from coursepkg.backend import get_backend
 from coursepkg.tensor import Function, Tensor
 
@@ -72,9 +73,9 @@ class Take(Function):
         if self.shape[0] * self.indices.shape[0] <= 1 << 20:
             # A small table (an embedding of a few tokens): the sum of the rows that picked each
             # entry is one matrix product with a one-hot matrix, about 10x faster than NumPy's scatter.
-            one_hot = self.indices[:, None] == xp.arange(self.shape[0], device=self.device)[None, :]  # (M, V)
+            one_hot = F.one_hot(self.indices, self.shape[0], grad.dtype)  # (M, V)
             rows = xp.reshape(grad, (self.indices.shape[0], -1))  # (M, prod(rest))
-            return (xp.reshape(xp.matrix_transpose(xp.astype(one_hot, grad.dtype)) @ rows, self.shape),)
+            return (xp.reshape(xp.matrix_transpose(one_hot) @ rows, self.shape),)
         full = xp.zeros(self.shape, dtype=self.dtype, device=self.device)
         rows = xp.reshape(grad, (self.indices.shape[0],) + tuple(self.shape[1:]))
         return (get_backend().scatter_add(full, self.indices, rows),)
