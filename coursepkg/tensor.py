@@ -200,17 +200,18 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward() called on a tensor that does not require grad: "
                                "no input had requires_grad=True, or it was computed under no_grad().")
-        if grad is None:
+        if grad is None:  # the usual case, loss.backward()
             if self.size != 1:
                 raise RuntimeError(f"backward() needs a gradient argument for a non-scalar tensor of shape "
                                    f"{self.shape}; reduce it first (for example .sum() or .mean()).")
             grad = self.xp.ones_like(self.data)
-        grad = grad.data if isinstance(grad, Tensor) else grad
-        if isinstance(grad, (int, float)):  # backward(2.0) on a scalar
-            grad = grad * self.xp.ones_like(self.data)
-        if tuple(grad.shape) != self.shape:
-            raise ValueError(f"backward(): the gradient has shape {tuple(grad.shape)} but the tensor has "
-                             f"shape {self.shape}; they must match.")
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else grad
+            if isinstance(grad, (int, float)):  # backward(2.0) on a scalar
+                grad = grad * self.xp.ones_like(self.data)
+            if tuple(grad.shape) != self.shape:
+                raise ValueError(f"backward(): the gradient has shape {tuple(grad.shape)} but the tensor has "
+                                 f"shape {self.shape}; they must match.")
 
         if self._creator is None:  # backward() on a leaf
             self._accumulate(grad)

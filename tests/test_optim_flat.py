@@ -109,6 +109,10 @@ def test_updates_after_the_first_run_in_cache_sized_pieces(monkeypatch):
     optimizer.step()
     assert calls == [(10,)] * 6 + [(6,)]
     assert optimizer.state[0]["step"] == 2
+    monkeypatch.setattr(flat_module, "PIECE_BYTES", 66 * 4)  # all of it fits in one piece: no slicing
+    calls.clear()
+    optimizer.step()
+    assert calls == [(66,)]
 
 
 def test_subnormal_state_values_are_flushed_to_zero(monkeypatch):

@@ -135,14 +135,15 @@ class FlatParameters:
     def pieces(self) -> list[tuple[_FlatTensor, Any, dict[str, Any]]]:
         """The arguments of ``update(p, grad, state)`` for each piece of the flat arrays.
 
-        One piece, the whole arrays, on CuPy and on the first update (which may create state
-        arrays: ``update`` then makes them whole); on NumPy after that, slices of ``PIECE_BYTES``.
+        One piece, the whole arrays, on CuPy, on the first update (which may create state arrays:
+        ``update`` then makes them whole) and when they fit in one piece; on NumPy after that,
+        slices of ``PIECE_BYTES``.
         Returns a list of (parameters, gradient, state) with the state's arrays sliced alike.
         """
         flat = self.flat.data
-        if self.updates == 0 or _library_of(flat) != "numpy":
-            return [(self.flat, self.grad, self.state)]
         step = max(1, PIECE_BYTES // flat.itemsize)
+        if self.updates == 0 or flat.shape[0] <= step or _library_of(flat) != "numpy":
+            return [(self.flat, self.grad, self.state)]
         out = []
         for start in range(0, flat.shape[0], step):
             piece = slice(start, start + step)
