@@ -185,7 +185,7 @@ def test_losses_with_logits_of_magnitude_1000(backend):
     np.testing.assert_allclose(to_numpy(dz), [1 / 3, -1 / 3, 0], atol=1e-7)
 
 
-@pytest.mark.parametrize("classes", [1, 10, 1025])  # 1025: above the cached identities, the comparison path
+@pytest.mark.parametrize("classes", [1, 10, 513, 1025])  # 513, 1025: above the cached identities, the comparison path
 def test_one_hot_rows(backend, classes):
     rng = np.random.default_rng(classes)
     labels = rng.integers(0, classes, size=7)

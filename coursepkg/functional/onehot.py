@@ -10,11 +10,13 @@ once and kept (it is only read) while it is small; for many classes the comparis
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-# Identities up to this many classes are kept (at most 4 MB each in float32).
-_CACHED_CLASSES = 1024
+from coursepkg.functional.sums import cached_constant
+
+# Identities up to this many classes are kept (at most 1 MB each in float32; with the 64 constants
+# ``cached_constant`` keeps, at most 64 MB in all).
+_CACHED_CLASSES = 512
 
 
 def one_hot(indices: Any, classes: int, dtype: Any) -> Any:
@@ -30,18 +32,5 @@ def one_hot(indices: Any, classes: int, dtype: Any) -> Any:
     xp = indices.__array_namespace__()
     device = getattr(indices, "device", None)
     if classes <= _CACHED_CLASSES:
-        return xp.take(_identity(xp, classes, dtype, device), indices, axis=0)
+        return xp.take(cached_constant(xp.eye, classes, dtype, device), indices, axis=0)
     return xp.astype(indices[:, None] == xp.arange(classes, dtype=indices.dtype, device=device), dtype)
-
-
-def _identity(xp: Any, classes: int, dtype: Any, device: Any) -> Any:
-    """The (classes, classes) identity matrix, cached (it is only ever read)."""
-    try:
-        return _cached_identity(xp, classes, dtype, device)
-    except TypeError:  # a device object that cannot be a dictionary key
-        return xp.eye(classes, dtype=dtype, device=device)
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_identity(xp: Any, classes: int, dtype: Any, device: Any) -> Any:
-    return xp.eye(classes, dtype=dtype, device=device)

@@ -19,17 +19,25 @@ import math
 from typing import Any
 
 
-def _ones(xp: Any, shape: tuple[int, ...], dtype: Any, device: Any) -> Any:
-    """An array of ones, cached (it is only ever read, as a matrix-product operand)."""
+def cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
+    """``make(shape, dtype=dtype, device=device)``, made once and kept: for constants that are only
+    ever read, such as ``xp.ones`` as a matrix-product operand or ``xp.eye`` to copy rows from.
+
+    Inputs:
+    - make: the namespace's function, for example ``xp.ones`` or ``xp.eye``.
+    - shape: its first argument (a shape, or the size of an identity).
+    - dtype, device: as the function takes them.
+    Returns: the array (the same object on every call with the same arguments; do not modify it).
+    """
     try:
-        return _cached_ones(xp, shape, dtype, device)
+        return _cached_constant(make, shape, dtype, device)
     except TypeError:  # a device object that cannot be a dictionary key
-        return xp.ones(shape, dtype=dtype, device=device)
+        return make(shape, dtype=dtype, device=device)
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_ones(xp: Any, shape: tuple[int, ...], dtype: Any, device: Any) -> Any:
-    return xp.ones(shape, dtype=dtype, device=device)
+def _cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
+    return make(shape, dtype=dtype, device=device)
 
 
 def as_rows(x: Any) -> Any:
@@ -47,7 +55,7 @@ def sum_over_rows(x: Any) -> Any:
     """
     xp = x.__array_namespace__()
     rows = as_rows(x)  # (M, D)
-    return _ones(xp, (rows.shape[0],), x.dtype, x.device) @ rows
+    return cached_constant(xp.ones, (rows.shape[0],), x.dtype, x.device) @ rows
 
 
 def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
@@ -63,7 +71,7 @@ def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
     """
     xp = x.__array_namespace__()
     d = x.shape[-1]
-    column = _ones(xp, (d,), x.dtype, x.device) if weights is None else weights  # (D,)
+    column = cached_constant(xp.ones, (d,), x.dtype, x.device) if weights is None else weights  # (D,)
     if x.ndim <= 2 and not keepdims:  # (D,) @ (D,) and (M, D) @ (D,) already have the summed shape
         return x @ column
     if x.ndim == 2 and keepdims:  # (M, D) @ (D, 1) is already the keepdims shape
@@ -88,11 +96,9 @@ def max_last_axis(x: Any, keepdims: bool = False) -> Any:
     - array of shape (...) or, with keepdims, (..., 1).
     """
     xp = x.__array_namespace__()
-    if x.size < _FEW_NUMBERS or x.shape[-1] > _SHORT_ROW or x.ndim < 2:
+    if (x.size < _FEW_NUMBERS or x.shape[-1] > _SHORT_ROW or x.ndim < 2
+            or not hasattr(xp, "ascontiguousarray")):  # NumPy and CuPy have it; the array API does not
         return xp.max(x, axis=-1, keepdims=keepdims)
-    contiguous = getattr(xp, "ascontiguousarray", None)  # NumPy and CuPy; not in the array API
-    if contiguous is None:
-        return xp.max(x, axis=-1, keepdims=keepdims)
-    columns = contiguous(xp.matrix_transpose(as_rows(x)))  # (D, M): row j holds element j of every row
+    columns = xp.ascontiguousarray(xp.matrix_transpose(as_rows(x)))  # (D, M): row j holds element j of every row
     largest = xp.max(columns, axis=0)  # (M,)
     return xp.reshape(largest, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
