@@ -161,10 +161,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS/OpenMP threads of every worker (default: each library's own default)")
     parser.add_argument("--quick", action="store_true", help="1 round of short epochs, a smoke test")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="measured epochs per worker, after one warm-up (default 3; 1 with --quick)")
     parser.add_argument("--output", default=str(HERE / "results" / "latest.json"))
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
-    extra = (["--threads", str(args.threads)] if args.threads else []) + (["--quick"] if args.quick else [])
+    extra = (["--threads", str(args.threads)] if args.threads else []) + (["--quick"] if args.quick else []) \
+        + (["--epochs", str(args.epochs)] if args.epochs else [])
     has_torch = importlib.util.find_spec("torch") is not None
     cpu_libraries = ["coursepkg", "numpy"] + (["torch", "torch_fused"] if has_torch else [])
     print(f"machine: {_machine()}; threads: {args.threads or 'library defaults'}; rounds: {rounds}")
@@ -218,6 +221,7 @@ def main() -> None:
         print(f"  {status:>6}  {name}: {'-' if value is None else format(value, '.2f')}")
     result = {"machine": _machine(), "versions": _versions(has_torch), "date": time.strftime("%Y-%m-%d %H:%M"),
               "threads": args.threads or "default", "quick": args.quick, "rounds": rounds,
+              "epochs": args.epochs or (1 if args.quick else 3),
               "roofline_gflops": gflops, "flops_per_sample": FLOPS_PER_SAMPLE, "rows": rows, "gpu_rows": gpu_rows,
               "targets": [{"target": n, "value": v, "met": ok} for n, v, ok in targets]}
     output = Path(args.output)

@@ -330,6 +330,7 @@ def main() -> None:
     parser.add_argument("batch", type=int)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--epochs", type=int, default=None, help="measured epochs (after one warm-up)")
     args = parser.parse_args()
     _set_threads(args.threads)
     if args.library.startswith("torch"):
@@ -352,6 +353,7 @@ def main() -> None:
     baseline = _current_rss_mb()
     reset = _reset_peak()
     epochs, min_steps = (1, 50) if args.quick else (3, 200)
+    epochs = args.epochs or epochs
     rate = _run_epochs(step, X, y, args.batch, epochs=epochs, min_steps=min_steps, synchronize=synchronize)
     peak = _peak_rss_mb()
     print(json.dumps({"samples_per_s": rate, "step_us": args.batch / rate * 1e6,

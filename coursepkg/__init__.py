@@ -22,6 +22,7 @@ from coursepkg.backend import (
     BackendError,
     get_backend,
     gpu_available,
+    namespace_of,
     reset_backend,
     seed,
     set_backend,
@@ -37,8 +38,8 @@ memory.keep_freed_memory()  # see coursepkg.memory; COURSEPKG_KEEP_FREED_MEMORY=
 
 __all__ = [
     "Backend", "BackendError", "Tensor", "check_gradients", "data", "functional", "get_backend", "gpu_available",
-    "memory", "metrics", "nn", "no_grad", "numerical_gradient", "ops", "optim", "relative_error", "reset_backend",
-    "search", "seed", "set_backend", "tensor", "to_numpy", "train", "use_backend",
+    "memory", "metrics", "namespace_of", "nn", "no_grad", "numerical_gradient", "ops", "optim", "relative_error",
+    "reset_backend", "search", "seed", "set_backend", "tensor", "to_numpy", "train", "use_backend",
 ]
 
 

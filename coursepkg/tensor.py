@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy
 
-from coursepkg.backend import _library_of, get_backend, to_numpy
+from coursepkg.backend import _library_of, get_backend, is_array, namespace_of, to_numpy
 
 
 class _GradMode(threading.local):
@@ -131,7 +131,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        elif not (hasattr(data, "__array_namespace__") and hasattr(data, "shape")) or (
+        elif not is_array(data) or (
                 type(data) is numpy.ndarray and get_backend().name != "numpy"):
             data = get_backend().asarray(data)  # lists, numbers, or NumPy data for another backend
         self.data = data
@@ -168,7 +168,7 @@ class Tensor:
     @property
     def xp(self) -> Any:
         """The array namespace of this tensor's data (numpy, cupy, array_api_strict)."""
-        return self.data.__array_namespace__()
+        return namespace_of(self.data)
 
     def __len__(self) -> int:
         return self.data.shape[0]
@@ -234,7 +234,7 @@ class Tensor:
     def _accumulate(self, g: Any) -> None:
         """Add ``g`` into ``.grad``. A copy the first time: ``g`` may be shared with other leaves or
         read-only (a broadcast view), and optimizers are allowed to change ``.grad`` in place."""
-        self.grad = g.__array_namespace__().asarray(g, copy=True) if self.grad is None else self.grad + g
+        self.grad = namespace_of(g).asarray(g, copy=True) if self.grad is None else self.grad + g
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""

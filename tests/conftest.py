@@ -18,7 +18,6 @@ import os
 import pytest
 
 import coursepkg as cp
-from coursepkg.exercises.kernel import start_kernel_with_retries
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -28,6 +27,8 @@ try:
 except ImportError:  # nbval is a dev dependency; without it no notebook is collected anyway
     pass
 else:
+    from coursepkg.exercises.kernel import start_kernel_with_retries
+
     # Two test workers starting kernels at the same moment can be given the same free TCP port, and
     # the second kernel dies before it answers: start it again (this says nothing about the notebook).
     nbval.kernel.start_new_kernel = functools.partial(start_kernel_with_retries, nbval.kernel.start_new_kernel)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -39,7 +41,12 @@ def test_seed_makes_draws_repeatable(backend):
     u = cp.to_numpy(backend.uniform(-2.0, -1.0, (1000,)))
     assert u.min() >= -2.0 and u.max() < -1.0
     perm = cp.to_numpy(backend.permutation(10))
-    assert sorted(perm.tolist()) == list(range(10))
+    assert sorted(perm.tolist()) == list(range(10)) and perm.dtype == np.int64
+    backend.seed(5)
+    first = cp.to_numpy(backend.permutation(50))
+    backend.seed(5)
+    np.testing.assert_array_equal(cp.to_numpy(backend.permutation(50)), first)
+    assert not np.array_equal(cp.to_numpy(backend.permutation(50)), first)
 
 
 def test_scatter_add_sums_repeated_indices(backend):
@@ -104,3 +111,31 @@ def test_float64_backend(backend64):
 def test_synchronize_is_harmless_on_cpu(backend):
     backend.synchronize()  # must not raise on CPU backends
     assert backend.name in ("numpy", "array_api_strict", "cupy")
+
+
+def test_namespace_of_names_the_backends_own_namespace(backend):
+    x = backend.asarray([1.0, 2.0])
+    assert cp.namespace_of(x) is backend.xp
+    assert cp.namespace_of(backend.xp.exp(x)) is backend.xp
+    assert cp.tensor([1.0]).xp is backend.xp
+
+
+def test_namespace_of_numpy_scalars_and_what_is_not_an_array():
+    assert cp.namespace_of(np.float32(1.0)) is np
+    assert cp.namespace_of(np.int64(3)) is np
+    for not_an_array in ([1.0], 2.0, None, "x"):
+        with pytest.raises(TypeError, match="Expected an array of NumPy, CuPy or array_api_strict"):
+            cp.namespace_of(not_an_array)
+    with pytest.raises(TypeError, match=r"tensor\.data"):
+        cp.namespace_of(cp.tensor([1.0]))
+
+
+def test_the_package_never_asks_an_array_for_its_namespace_directly():
+    # CuPy's arrays have no __array_namespace__ method, so a call of it anywhere in the package
+    # would break the GPU backend; every lookup goes through backend.namespace_of.
+    package = Path(cp.__file__).parent
+    offenders = [f"{path.relative_to(package)}:{number}"
+                 for path in sorted(package.rglob("*.py")) if path.name != "backend.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if "__array_namespace__()" in line]
+    assert offenders == []

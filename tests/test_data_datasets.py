@@ -97,7 +97,7 @@ def test_unknown_name_and_option_are_explained():
 def test_to_backend_moves_explicitly_and_leaves_the_original(backend):
     ds = load_dataset("iris")
     moved = to_backend(ds)
-    assert moved.X.__array_namespace__() is backend.xp and moved.y.__array_namespace__() is backend.xp
+    assert cp.namespace_of(moved.X) is backend.xp and cp.namespace_of(moved.y) is backend.xp
     np.testing.assert_array_equal(cp.to_numpy(moved.X), ds.X)
     np.testing.assert_array_equal(cp.to_numpy(moved.y), ds.y)
     assert "int" in str(moved.y.dtype) and "float32" in str(moved.X.dtype)

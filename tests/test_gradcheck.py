@@ -331,7 +331,9 @@ SHAPES_0D_UP = array_shapes(min_dims=0, max_dims=3, max_side=4)
 @FEW
 @given(shape=SHAPES_0D_UP, seed=SEEDS)
 def test_smooth_elementwise(backend64, name, shape, seed):
-    x = normal(seed, shape) * 2
+    # Within +-3: further left, GELU's slope is so small (about 1e-5 at x = -5) that round-off in the
+    # central difference alone gives a relative error near 1e-3.
+    x = np.clip(normal(seed, shape) * 2, -3.0, 3.0)
     assert_gradients_ok(getattr(ops, name), [x])
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from coursepkg import functional as F  # noqa: N812
 from coursepkg.backend import to_numpy
+from coursepkg.functional.sums import cached_constant
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (1, 1), (7, 1), (3, 0, 2), (2, 3, 4, 5)])
@@ -56,3 +57,36 @@ def test_max_last_axis_of_views_infinities_and_nan():
     assert np.isnan(got[1]) and got[2] == -np.inf and got[3] == np.inf
     assert np.array_equal(F.max_last_axis(x_np[:, ::3]), x_np[:, ::3].max(axis=-1), equal_nan=True)
     assert np.array_equal(F.max_last_axis(x_np.T), x_np.T.max(axis=-1), equal_nan=True)
+
+
+class _UnhashableDevice:
+    """Like CuPy's Device: compares by value, so it cannot be a dictionary key."""
+
+    __hash__ = None
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _UnhashableDevice) and other.number == self.number
+
+    def __repr__(self) -> str:
+        return f"<Device {self.number}>"
+
+
+def test_cached_constant_makes_each_constant_once_also_on_unhashable_devices():
+    made = []
+
+    def make(shape, dtype, device):
+        made.append(device)
+        return np.ones(shape, dtype=dtype)
+
+    gpu0 = _UnhashableDevice(0)
+    for device in ("cpu", gpu0):
+        first = cached_constant(make, (3,), np.float32, device)
+        assert cached_constant(make, (3,), np.float32, device) is first
+    assert made == ["cpu", gpu0] and made[1] is gpu0  # the device itself is passed on, not a stand-in
+    assert cached_constant(make, (3,), np.float32, _UnhashableDevice(0)) is not None and len(made) == 2
+    cached_constant(make, (3,), np.float32, _UnhashableDevice(1))
+    cached_constant(make, (4,), np.float32, gpu0)
+    assert len(made) == 4  # another device, another shape: new constants

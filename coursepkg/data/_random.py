@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy
 
-from coursepkg.backend import Backend, BackendError, dtype_name, get_backend
+from coursepkg.backend import Backend, BackendError, dtype_name, get_backend, namespace_of
 
 RandomSource = numpy.random.Generator | Backend
 
@@ -50,7 +50,7 @@ def random_source(like: Any, rng: Any = None, seed: int | None = None, *, caller
                 "generator), a Backend, or seed=.")
         return rng
     if isinstance(rng, Backend):
-        if like.__array_namespace__() is not rng.xp:
+        if namespace_of(like) is not rng.xp:
             raise BackendError(
                 f"{caller}: the array is from {type(like).__module__.split('.')[0]!r} but the random "
                 f"generator belongs to the {rng.name!r} backend. Move the data to the backend first "
@@ -82,5 +82,5 @@ def permutation(source: RandomSource, n: int) -> Any:
 def integers(source: RandomSource, low: int, high: int, n: int) -> Any:
     """``n`` random integers in [low, high] (both included), int64, in the source's library and device."""
     u = uniform(source, (n,))
-    xp = u.__array_namespace__()
+    xp = namespace_of(u)
     return xp.astype(xp.floor(u * (high - low + 1)), xp.int64) + low

@@ -9,28 +9,29 @@ a :class:`~coursepkg.backend.Backend` (its seeded generator), ``seed=`` for a fr
 or nothing for the active backend's generator. Random numbers are drawn in the array's own
 library and device, so augmenting never moves data between host and device.
 
-The operations are written once with the array API (``xp = x.__array_namespace__()``).
+The operations are written once with the array API (``xp = namespace_of(x)``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import is_array, namespace_of
 from coursepkg.data import _random
 
 
 def _check_batch(x: Any, caller: str, min_ndim: int = 2) -> Any:
-    if not hasattr(x, "__array_namespace__"):
+    if not is_array(x):
         raise TypeError(f"{caller}: x must be an array (NumPy or a backend array), got {type(x).__name__}.")
     if x.ndim < min_ndim:
         raise ValueError(f"{caller}: x must be a batch of shape (N, ...) with at least {min_ndim} dimensions, "
                          f"got shape {tuple(x.shape)}.")
-    return x.__array_namespace__()
+    return namespace_of(x)
 
 
 def _example_axis_shape(x: Any, values: Any, axis: int | None = None) -> Any:
     """Reshape per-example values (N,) to (N, 1, ..., 1), or put a length-L vector on ``axis``."""
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     shape = [1] * x.ndim
     shape[0 if axis is None else axis] = values.shape[0]
     return xp.reshape(values, tuple(shape))
@@ -58,7 +59,7 @@ def shift_examples(x: Any, shifts: Any, axis: int = -1, *, zero_fill: bool = Fal
     - zero_fill: fill with zeros instead of wrapping around.
     Returns: array of the same shape and dtype as x.
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     axis = _spatial_axis(x, axis, "shift_examples")
     length = x.shape[axis]
     positions = _example_axis_shape(x, xp.arange(length, dtype=xp.int64, device=x.device), axis)

@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.data import _random
 
 
@@ -119,7 +120,7 @@ def iterate_minibatches(X: Any, y: Any, batch_size: int, *, shuffle: bool = True
 
 def _batches(X: Any, y: Any, order: Any, batch_size: int, drop_last: bool) -> Iterator[tuple[Any, Any]]:
     """The generator behind :func:`iterate_minibatches` (split off so that bad input fails at the call)."""
-    xp = X.__array_namespace__()
+    xp = namespace_of(X)
     n = X.shape[0]
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)

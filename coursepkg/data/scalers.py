@@ -5,7 +5,7 @@ the **training** set, then use those same numbers to transform validation and te
 Fitting on all the data leaks information from the test set into training.
 
 Both scalers work on any backend's arrays (NumPy, CuPy, array_api_strict): the namespace
-comes from ``X.__array_namespace__()`` and the statistics stay on X's device. Statistics are
+comes from ``namespace_of(X)`` and the statistics stay on X's device. Statistics are
 per feature, over the example axis 0, so X may be a table (N, D), signals (N, L) or images
 (N, C, H, W).
 """
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import is_array, namespace_of
+
 
 def _as_float(X: Any, caller: str) -> tuple[Any, Any]:
-    if not hasattr(X, "__array_namespace__"):
+    if not is_array(X):
         raise TypeError(f"{caller}: X must be an array (NumPy or a backend array), got {type(X).__name__}.")
-    xp = X.__array_namespace__()
+    xp = namespace_of(X)
     if X.ndim < 1 or X.shape[0] == 0:
         raise ValueError(f"{caller}: X must have at least one example along axis 0, got shape {tuple(X.shape)}.")
     if not xp.isdtype(X.dtype, "real floating"):

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy
 
+from coursepkg.backend import is_array
+
 
 def _check_lengths(X: Any, y: Any, caller: str) -> int:
     if len(X) != len(y):
@@ -23,7 +25,7 @@ def _check_lengths(X: Any, y: Any, caller: str) -> int:
 
 
 def _check_host(array: Any, name: str, caller: str) -> numpy.ndarray:
-    if hasattr(array, "__array_namespace__") and not isinstance(array, numpy.ndarray):
+    if is_array(array) and not isinstance(array, numpy.ndarray):
         raise TypeError(f"{caller}: {name} is a {type(array).__module__.split('.')[0]} array; split on the host, "
                         "with NumPy arrays, before moving the data to a device (or use coursepkg.to_numpy).")
     return numpy.asarray(array)

@@ -8,7 +8,7 @@ Three short exercises that get the mechanics going:
   values, shape and dtype. It is checked on NumPy and on ``array_api_strict`` placed on the fake
   device "device1", whose namespace records every array it creates (a spy), so a function that
   never transfers anything is caught.
-- ``softmax_rows(x)``: a backend-agnostic function written with ``xp = x.__array_namespace__()``,
+- ``softmax_rows(x)``: a backend-agnostic function written with ``xp = cp.namespace_of(x)``,
   checked on NumPy arrays and on ``array_api_strict`` arrays on "device1", where any NumPy-only
   call fails.
 """
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy
 
-from coursepkg.backend import Backend, dtype_name, to_numpy
+from coursepkg.backend import Backend, dtype_name, is_array, namespace_of, to_numpy
 from coursepkg.exercises.question import CheckFailure, describe_inputs, expect, expect_close, register
 
 FAKE_DEVICE = "device1"
@@ -59,7 +59,7 @@ def reference_softmax_rows(x: Any) -> Any:
     Inputs: x of shape (N, C), a floating array of NumPy, CuPy or array_api_strict.
     Returns: an array of shape (N, C) of the same library, device and dtype; every row sums to 1.
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     shifted = x - xp.max(x, axis=1, keepdims=True)  # the largest entry of each row becomes 0: no overflow
     e = xp.exp(shifted)
     return e / xp.sum(e, axis=1, keepdims=True)
@@ -127,27 +127,27 @@ def _softmax_numpy_only(x):
 
 
 def _softmax_columns(x):
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     e = xp.exp(x - xp.max(x, axis=0, keepdims=True))
     return e / xp.sum(e, axis=0, keepdims=True)
 
 
 def _softmax_unshifted(x):
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     with numpy.errstate(over="ignore", invalid="ignore"):
         e = xp.exp(x)
         return e / xp.sum(e, axis=1, keepdims=True)
 
 
 def _softmax_global_max(x):
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     e = xp.exp(x - xp.max(x))  # one max for the whole array: a row far below it underflows to 0 / 0
     with numpy.errstate(invalid="ignore"):
         return e / xp.sum(e, axis=1, keepdims=True)
 
 
 def _softmax_in_place(x):
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     x -= xp.max(x, axis=1, keepdims=True)
     e = xp.exp(x)
     return e / xp.sum(e, axis=1, keepdims=True)
@@ -297,7 +297,7 @@ def _strict_array(x: numpy.ndarray) -> Any:
 
 
 STRICT_HINT = ("NumPy-only code (np.exp, np.max, x.max(...), x.sum(...)) cannot work on other array libraries. "
-               "Start with xp = x.__array_namespace__() and use xp.max(x, axis=..., keepdims=True), xp.exp, xp.sum.")
+               "Start with xp = cp.namespace_of(x) and use xp.max(x, axis=..., keepdims=True), xp.exp, xp.sum.")
 
 
 @register(
@@ -310,7 +310,7 @@ STRICT_HINT = ("NumPy-only code (np.exp, np.max, x.max(...), x.sum(...)) cannot 
         "subtracts one max for the whole array instead of one per row": (_softmax_global_max,),
         "subtracts the max in place, changing the caller's x": (_softmax_in_place,),
     },
-    hint="xp = x.__array_namespace__(); e = xp.exp(x - xp.max(x, axis=1, keepdims=True)); "
+    hint="xp = cp.namespace_of(x); e = xp.exp(x - xp.max(x, axis=1, keepdims=True)); "
          "return e / xp.sum(e, axis=1, keepdims=True).",
 )
 def check_softmax_rows(softmax_rows: Callable, rng: numpy.random.Generator) -> None:
@@ -337,8 +337,7 @@ def check_softmax_rows(softmax_rows: Callable, rng: numpy.random.Generator) -> N
         expect(numpy.array_equal(to_numpy(x), host),
                f"{what} changed its input x (an in-place update such as x -= ...); compute a new array.")
         if library != "numpy":
-            namespace = getattr(got, "__array_namespace__", None)
-            expect(namespace is not None and namespace() is x.__array_namespace__(),
+            expect(is_array(got) and namespace_of(got) is namespace_of(x),
                    f"{what} returned {type(got).__module__}.{type(got).__name__}; the result must come from "
                    "the input's own library. " + STRICT_HINT)
             expect(got.device == x.device, f"{what} returned an array on {got.device}, not on the input's "

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy
 
-from coursepkg.backend import to_numpy
+from coursepkg.backend import is_array, to_numpy
 
 
 class CheckFailure(AssertionError):  # noqa: N818  (public name, used by every lesson)
@@ -89,7 +89,7 @@ def as_host(value: Any) -> numpy.ndarray:
     """Any array-like (NumPy, CuPy, array_api_strict, Tensor, number) as a NumPy array."""
     if hasattr(value, "requires_grad") and hasattr(value, "data"):
         value = value.data
-    if hasattr(value, "__array_namespace__") and not isinstance(value, numpy.ndarray):
+    if is_array(value) and not isinstance(value, numpy.ndarray):
         return to_numpy(value)
     return numpy.asarray(value)
 

@@ -11,7 +11,7 @@ gradient per input, each with its input's shape. Lesson 03 writes these by hand;
 engine in :mod:`coursepkg.tensor` calls them.
 
 Every function works on any array-API namespace (NumPy, CuPy, array_api_strict): the
-namespace is read from the input with ``x.__array_namespace__()``.
+namespace is read from the input with ``namespace_of(x)``.
 """
 
 from coursepkg.functional.activations import (

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from coursepkg.backend import namespace_of
+
 
 def sigmoid_forward(x: Any) -> tuple[Any, Any]:
     """sigma(x) = 1 / (1 + exp(-x)), computed without overflow for large |x|.
 
     Inputs: x, any shape. Returns: out (same shape), cache = out.
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     z = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows
     out = xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
     return out, out
@@ -29,7 +31,7 @@ def sigmoid_backward(dout: Any, cache: Any) -> Any:
 
 def tanh_forward(x: Any) -> tuple[Any, Any]:
     """tanh(x). Inputs: x, any shape. Returns: out (same shape), cache = out."""
-    out = x.__array_namespace__().tanh(x)
+    out = namespace_of(x).tanh(x)
     return out, out
 
 
@@ -40,7 +42,7 @@ def tanh_backward(dout: Any, cache: Any) -> Any:
 
 def relu_forward(x: Any) -> tuple[Any, Any]:
     """max(x, 0). Inputs: x, any shape. Returns: out (same shape), cache = the 0/1 mask of x > 0 in x's dtype."""
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     # maximum() and a multiplication by a 0/1 mask, not where(): NumPy's where() branches on every
     # element and is about 15x slower on the random-looking masks of a network. maximum keeps NaN.
     return xp.maximum(x, 0.0), xp.astype(x > 0, x.dtype)
@@ -53,7 +55,7 @@ def relu_backward(dout: Any, cache: Any) -> Any:
 
 def leaky_relu_forward(x: Any, slope: float = 0.01) -> tuple[Any, Any]:
     """x where x > 0, slope * x elsewhere. Returns out and cache = (mask, slope)."""
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     mask = x > 0
     return xp.where(mask, x, slope * x), (mask, slope)
 
@@ -61,7 +63,7 @@ def leaky_relu_forward(x: Any, slope: float = 0.01) -> tuple[Any, Any]:
 def leaky_relu_backward(dout: Any, cache: Any) -> Any:
     """Gradient 1 where x > 0 and ``slope`` elsewhere."""
     mask, slope = cache
-    return dout.__array_namespace__().where(mask, dout, slope * dout)
+    return namespace_of(dout).where(mask, dout, slope * dout)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -77,7 +79,7 @@ def gelu_forward(x: Any) -> tuple[Any, Any]:
 
     Inputs: x, any shape. Returns: out (same shape), cache = (x, x^2, 1 + tanh(u)).
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     x2 = x * x
     u = _GELU_B * x2
     u += _SQRT_2_OVER_PI

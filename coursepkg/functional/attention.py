@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coursepkg.backend import get_backend
+from coursepkg.backend import get_backend, namespace_of
 from coursepkg.functional.losses import softmax
 from coursepkg.functional.sums import sum_last_axis
 
@@ -58,7 +58,7 @@ def _check_shapes(q: Any, k: Any, v: Any, mask: Any) -> None:
     if not fits:
         raise ValueError(f"{name}: mask of shape {mask_shape} does not broadcast to the attention scores of "
                          f"shape {scores_shape} (..., T queries, S keys); got {shapes}.")
-    if mask.dtype != mask.__array_namespace__().bool:
+    if mask.dtype != namespace_of(mask).bool:
         raise TypeError(f"{name}: mask must be a bool array (True = may attend), got dtype {mask.dtype} "
                         f"with shape {mask_shape}.")
 
@@ -75,7 +75,7 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
     - weights of shape (..., T, S); every row sums to 1. (A row whose keys are all hidden gets
       equal weights on all of them: there is nothing better to do.)
     """
-    xp = q.__array_namespace__()
+    xp = namespace_of(q)
     scores = (q @ xp.matrix_transpose(k)) * (1 / math.sqrt(q.shape[-1]))
     if causal:
         # A 2-D (T, S) slice of the scores gives ones_like the right namespace and device.
@@ -126,7 +126,7 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any,
     - dq (..., T, d), dk (..., S, d), dv (..., S, dv).
     """
     q, k, v, weights = cache
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     scale = 1 / math.sqrt(q.shape[-1])
     dv = xp.matrix_transpose(weights) @ dout
     dweights = dout @ xp.matrix_transpose(v)
@@ -159,7 +159,7 @@ def multi_head_self_attention_forward(qkv: Any, num_heads: int, causal: bool = F
     if qkv.ndim != 3 or qkv.shape[-1] % (3 * num_heads):
         raise ValueError(f"multi_head_self_attention_forward: qkv must have shape (B, T, 3 D) with D divisible "
                          f"by num_heads={num_heads}; got {tuple(qkv.shape)}.")
-    xp = qkv.__array_namespace__()
+    xp = namespace_of(qkv)
     B, T, three_d = qkv.shape
     head_dim = three_d // (3 * num_heads)
     # (B, T, 3, H, hd) -> (3, B, H, T, hd): views, nothing is copied.
@@ -179,7 +179,7 @@ def multi_head_self_attention_backward(dout: Any, cache: tuple) -> Any:
     Returns:
     - dqkv: shape (B, T, 3 D), packed like the forward's qkv.
     """
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     B, T, D = dout.shape
     num_heads, head_dim = cache[0].shape[1], cache[0].shape[3]
     dheads = xp.permute_dims(xp.reshape(dout, (B, T, num_heads, head_dim)), (0, 2, 1, 3))  # (B, H, T, hd)

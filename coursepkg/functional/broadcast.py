@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import namespace_of
+
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` down to ``shape``, the shape of the input before broadcasting.
@@ -21,7 +23,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """
     if grad.shape == tuple(shape):
         return grad
-    xp = grad.__array_namespace__()
+    xp = namespace_of(grad)
     extra = grad.ndim - len(shape)
     if extra:  # leading axes that broadcasting added
         grad = xp.sum(grad, axis=tuple(range(extra)))

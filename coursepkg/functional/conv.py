@@ -55,6 +55,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.functional.products import matmul
 from coursepkg.functional.sums import sum_last_axis
 
@@ -128,7 +129,7 @@ def _padded_examples_last(x: Any, pads: tuple[int, ...]) -> Any:
     Channels first and examples last, so the columns come out as (C * taps, positions * N) with
     no further copy (see "Memory layout" above). Without padding this is a view of x.
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     x_cl = xp.permute_dims(x, tuple(range(1, x.ndim)) + (0,))  # (C, *S, N)
     if not any(pads):
         return x_cl
@@ -169,7 +170,7 @@ def _col2im(cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, ...], stride
     stride-1 convolution whose output is as long as its input) is copied in first, so nothing needs
     to be zero-filled.
     """
-    xp = cols.__array_namespace__()
+    xp = namespace_of(cols)
     sizes = tuple(x_shape[2:])
     dx, additions = None, []
     for index, tap in enumerate(itertools.product(*(range(k) for k in kernel))):
@@ -200,7 +201,7 @@ def im2col_1d(x: Any, kernel_size: int, stride: int = 1, padding: int = 0, dilat
     - cols: array of shape (C * K, L_out * N), L_out from :func:`conv_output_size`.
       cols[c * K + k, l * N + n] = x_padded[n, c, l * S + k * D]  (examples last).
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="im2col_1d")
     x_cl = _padded_examples_last(x, (padding,))  # (C, L + 2P, N)
     taps = [x_cl[:, window_slice(k, stride, dilation, out_len), :] for k in range(kernel_size)]
@@ -219,7 +220,7 @@ def col2im_1d(cols: Any, x_shape: tuple[int, int, int], kernel_size: int, stride
     Returns:
     - dx: array of shape (N, C, L); positions seen by several patches receive the sum.
     """
-    xp = cols.__array_namespace__()
+    xp = namespace_of(cols)
     n, c, length = x_shape
     out_len = conv_output_size(length, kernel_size, stride, padding, dilation, where="col2im_1d")
     cols = xp.reshape(cols, (c, kernel_size, out_len, n))
@@ -253,7 +254,7 @@ def conv1d_forward(x: Any, w: Any, b: Any | None, stride: int = 1, padding: int 
     - cache: for :func:`conv1d_backward`.
     """
     _check_conv_args("conv1d", x, w, b, "L")
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     out_channels, _, kernel_size = w.shape
     out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="conv1d")
     cols = im2col_1d(x, kernel_size, stride, padding, dilation)  # (C*K, L_out*N)
@@ -268,7 +269,7 @@ def conv1d_forward(x: Any, w: Any, b: Any | None, stride: int = 1, padding: int 
 def _rows_of(dout: Any) -> Any:
     """dout of shape (N, O, *S) -> (O, prod(S) * N), matching the columns of im2col (no copy when
     dout is stored examples last, as the output of conv1d_forward is)."""
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     return xp.reshape(xp.permute_dims(dout, tuple(range(1, dout.ndim)) + (0,)), (dout.shape[1], -1))
 
 
@@ -286,7 +287,7 @@ def conv1d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     - db: shape (O,) = dout summed over examples and positions, or None if there was no bias.
     """
     x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     dout_rows = _rows_of(dout)  # (O, L_out*N)
     # dw = dout_rows @ cols.T, computed as (cols @ dout_rows.T).T: the same numbers, and OpenBLAS runs
     # this (C*K, O) shape with its long inner axis 1.3-1.6x faster (measured for O = 24, C*K = 72).
@@ -313,7 +314,7 @@ def im2col_2d(x: Any, kernel_size: int | tuple[int, int], stride: int | tuple[in
     - cols: array of shape (C * KH * KW, OH * OW * N), examples last:
       cols[(c * KH + i) * KW + j, (r * OW + s) * N + n] = x_padded[n, c, r * SH + i * DH, s * SW + j * DW].
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("im2col_2d", kernel_size, stride, padding, dilation)
     oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="im2col_2d", axis="height")
     ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="im2col_2d", axis="width")
@@ -336,7 +337,7 @@ def col2im_2d(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: int | 
     Returns:
     - dx: array of shape (N, C, H, W).
     """
-    xp = cols.__array_namespace__()
+    xp = namespace_of(cols)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("col2im_2d", kernel_size, stride, padding, dilation)
     n, c, h, w = x_shape
     oh = conv_output_size(h, kh, sh, ph, dh, where="col2im_2d", axis="height")
@@ -364,7 +365,7 @@ def conv2d_forward(x: Any, w: Any, b: Any | None, stride: int | tuple[int, int] 
     - cache: for :func:`conv2d_backward`.
     """
     _check_conv_args("conv2d", x, w, b, "H, W")
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     out_channels, _, kh, kw = w.shape
     _, (sh, sw), (ph, pw), (dh, dw) = _pairs("conv2d", kh, stride, padding, dilation)
     oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="conv2d", axis="height")
@@ -390,7 +391,7 @@ def conv2d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     - db: shape (O,), or None if there was no bias.
     """
     x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     dout_rows = _rows_of(dout)  # (O, OH*OW*N)
     # dw = dout_rows @ cols.T, computed as (cols @ dout_rows.T).T: the same numbers, and OpenBLAS runs
     # this (C*K, O) shape with its long inner axis 1.3-1.6x faster (measured for O = 24, C*K = 72).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursepkg.backend import get_backend
+from coursepkg.backend import get_backend, namespace_of
 
 
 def dropout_forward(x: Any, p: float = 0.5, training: bool = True,
@@ -37,7 +37,7 @@ def dropout_forward(x: Any, p: float = 0.5, training: bool = True,
                          f"got p={p}.")
     if not training or p == 0:
         return x, None
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     source = mask_source if mask_source is not None else get_backend()
     if p == 1:
         mask = xp.zeros_like(x)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.functional.onehot import one_hot
 from coursepkg.functional.sums import max_last_axis, sum_last_axis
 
@@ -16,7 +17,7 @@ def log_softmax(logits: Any, axis: int = -1) -> Any:
 
     Inputs: logits of any shape. Returns: array of the same shape.
     """
-    xp = logits.__array_namespace__()
+    xp = namespace_of(logits)
     if axis in (-1, logits.ndim - 1):  # the same, with faster row maxima and sums (functional.sums)
         shifted = logits - max_last_axis(logits, keepdims=True)
         return shifted - xp.log(sum_last_axis(xp.exp(shifted), keepdims=True))
@@ -26,7 +27,7 @@ def log_softmax(logits: Any, axis: int = -1) -> Any:
 
 def softmax(logits: Any, axis: int = -1) -> Any:
     """softmax along ``axis``: exp(z_i) / sum_j exp(z_j). Same shape as ``logits``."""
-    xp = logits.__array_namespace__()
+    xp = namespace_of(logits)
     if axis in (-1, logits.ndim - 1):  # the same, with faster row maxima and sums (functional.sums)
         e = xp.exp(logits - max_last_axis(logits, keepdims=True))
         e /= sum_last_axis(e, keepdims=True)
@@ -48,7 +49,7 @@ def softmax_cross_entropy_forward(logits: Any, labels: Any) -> tuple[Any, tuple]
     - loss: 0-d array, -mean_i log softmax(logits_i)[labels_i].
     - cache: (probabilities of shape (N, C), one-hot labels of shape (N, C)).
     """
-    xp = logits.__array_namespace__()
+    xp = namespace_of(logits)
     n, c = logits.shape
     shifted = logits - max_last_axis(logits, keepdims=True)  # xp.max(logits, axis=1), faster (functional.sums)
     probs = xp.exp(shifted)
@@ -85,7 +86,7 @@ def bce_with_logits_forward(logits: Any, targets: Any) -> tuple[Any, tuple]:
     - loss: 0-d array.
     - cache: (logits, targets).
     """
-    xp = logits.__array_namespace__()
+    xp = namespace_of(logits)
     per_item = xp.maximum(logits, 0) - logits * targets + xp.log1p(xp.exp(-xp.abs(logits)))
     return xp.mean(per_item), (logits, targets)
 
@@ -104,7 +105,7 @@ def mse_forward(predictions: Any, targets: Any) -> tuple[Any, tuple]:
 
     Inputs: predictions and targets of the same shape. Returns: 0-d loss, cache.
     """
-    xp = predictions.__array_namespace__()
+    xp = namespace_of(predictions)
     diff = predictions - targets
     return xp.mean(diff * diff), (diff,)
 
@@ -117,7 +118,7 @@ def mse_backward(dout: Any, cache: tuple) -> Any:
 
 def mae_forward(predictions: Any, targets: Any) -> tuple[Any, tuple]:
     """Mean absolute error, mean over every element. Returns: 0-d loss, cache."""
-    xp = predictions.__array_namespace__()
+    xp = namespace_of(predictions)
     diff = predictions - targets
     return xp.mean(xp.abs(diff)), (diff,)
 
@@ -125,4 +126,4 @@ def mae_forward(predictions: Any, targets: Any) -> tuple[Any, tuple]:
 def mae_backward(dout: Any, cache: tuple) -> Any:
     """d/dpredictions = sign(predictions - targets) / size, times dout (0 where they are equal)."""
     (diff,) = cache
-    return diff.__array_namespace__().sign(diff) * (dout / diff.size)
+    return namespace_of(diff).sign(diff) * (dout / diff.size)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.functional.sums import sum_last_axis, sum_over_rows
 
 
@@ -63,7 +64,7 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, running_mean: Any, running_
     - out: array of the same shape as x.
     - cache: what batchnorm_backward needs.
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     axes, stat_shape = _batchnorm_axes(x, gamma=gamma, beta=beta, running_mean=running_mean,
                                        running_var=running_var)
     count = x.size // x.shape[1]  # values averaged per feature: N, or N * L
@@ -103,7 +104,7 @@ def batchnorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     - dgamma, dbeta: shape (D,) or (C,).
     """
     xhat, inv_std, gamma, axes, stat_shape, training = cache
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     dbeta = xp.sum(dout, axis=axes)
     dgamma = xp.sum(dout * xhat, axis=axes)
     dxhat = dout * xp.reshape(gamma, stat_shape)
@@ -132,7 +133,7 @@ def layernorm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> tuple
     if x.ndim < 1 or tuple(gamma.shape) != (x.shape[-1],) or tuple(beta.shape) != (x.shape[-1],):
         raise ValueError(f"layernorm_forward: x of shape (..., D) needs gamma and beta of shape (D,); got x "
                          f"{tuple(x.shape)}, gamma {tuple(gamma.shape)}, beta {tuple(beta.shape)}.")
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     d = x.shape[-1]
     # The means and sums over the last axis in this file are xp.mean / xp.sum written as faster
     # matrix products (coursepkg.functional.sums). In-place updates (*=, +=) save temporaries.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.functional.sums import cached_constant
 
 # Identities up to this many classes are kept (at most 1 MB each in float32; with the 64 constants
@@ -29,7 +30,7 @@ def one_hot(indices: Any, classes: int, dtype: Any) -> Any:
     Returns:
     - array of shape (M, C): out[i, j] = 1 if j == indices[i] else 0.
     """
-    xp = indices.__array_namespace__()
+    xp = namespace_of(indices)
     device = getattr(indices, "device", None)
     if classes <= _CACHED_CLASSES:
         return xp.take(cached_constant(xp.eye, classes, dtype, device), indices, axis=0)

@@ -22,6 +22,7 @@ import itertools
 import math
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.functional.conv import as_pair, check_input, conv_output_size, window_slice
 
 
@@ -36,7 +37,7 @@ def _geometry(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ..
 
 
 def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, tuple]:
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     out_sizes, taps = _geometry(where, x, kernel, stride)
     out = x[taps[0]]
     for tap in taps[1:]:  # the running maximum over the window's taps, for all windows at once
@@ -59,7 +60,7 @@ def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
 
 
 def _max_pool_backward(dout: Any, cache: tuple) -> Any:
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     x, taps, winners, tiles = cache
     # NumPy and CuPy keep x's memory order in *_like (examples last after a convolution).
     dx = xp.empty_like(x) if tiles else xp.zeros_like(x)
@@ -84,7 +85,7 @@ def _avg_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
 
 
 def _avg_pool_backward(dout: Any, cache: tuple) -> Any:
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     x, taps = cache
     dx = xp.zeros_like(x)  # in x's memory order, as in _max_pool_backward
     share = dout / len(taps)  # every position of a window gets 1/T of its gradient
@@ -223,7 +224,7 @@ def global_avg_pool_forward(x: Any) -> tuple[Any, tuple]:
     """
     if x.ndim < 3:
         raise ValueError(f"global_avg_pool: input has shape {tuple(x.shape)}; expected (N, C, L) or (N, C, H, W).")
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     return xp.mean(x, axis=tuple(range(2, x.ndim))), (tuple(x.shape), x.dtype, x.device)
 
 
@@ -236,7 +237,7 @@ def global_avg_pool_backward(dout: Any, cache: tuple) -> Any:
     Returns:
     - dx: shape (N, C, L) or (N, C, H, W); every position gets dout / (number of positions).
     """
-    xp = dout.__array_namespace__()
+    xp = namespace_of(dout)
     x_shape, dtype, device = cache
     count = math.prod(x_shape[2:])
     dx = xp.zeros(x_shape, dtype=dtype, device=device)

@@ -18,6 +18,8 @@ import functools
 import math
 from typing import Any
 
+from coursepkg.backend import namespace_of
+
 
 def cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
     """``make(shape, dtype=dtype, device=device)``, made once and kept: for constants that are only
@@ -31,18 +33,33 @@ def cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
     """
     try:
         return _cached_constant(make, shape, dtype, device)
-    except TypeError:  # a device object that cannot be a dictionary key
-        return make(shape, dtype=dtype, device=device)
+    except TypeError:  # CuPy's Device objects cannot be dictionary keys: key on their name instead
+        return _cached_constant(make, shape, dtype, _KeyedByName(device))
+
+
+class _KeyedByName:
+    """A device that cannot be a dictionary key, made into one by its name ("<CUDA Device 0>")."""
+
+    __slots__ = ("device",)
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+
+    def __hash__(self) -> int:
+        return hash(repr(self.device))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _KeyedByName) and repr(other.device) == repr(self.device)
 
 
 @functools.lru_cache(maxsize=64)
 def _cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
-    return make(shape, dtype=dtype, device=device)
+    return make(shape, dtype=dtype, device=device.device if isinstance(device, _KeyedByName) else device)
 
 
 def as_rows(x: Any) -> Any:
     """(..., D) -> (M, D): every leading axis folded into one axis of rows (a view when x is contiguous)."""
-    return x if x.ndim == 2 else x.__array_namespace__().reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
+    return x if x.ndim == 2 else namespace_of(x).reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
 
 
 def sum_over_rows(x: Any) -> Any:
@@ -53,7 +70,7 @@ def sum_over_rows(x: Any) -> Any:
     Returns:
     - array of shape (D,).
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     rows = as_rows(x)  # (M, D)
     return cached_constant(xp.ones, (rows.shape[0],), x.dtype, x.device) @ rows
 
@@ -69,7 +86,7 @@ def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
     Returns:
     - array of shape (...) or, with keepdims, (..., 1).
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     d = x.shape[-1]
     column = cached_constant(xp.ones, (d,), x.dtype, x.device) if weights is None else weights  # (D,)
     if x.ndim <= 2 and not keepdims:  # (D,) @ (D,) and (M, D) @ (D,) already have the summed shape
@@ -95,7 +112,7 @@ def max_last_axis(x: Any, keepdims: bool = False) -> Any:
     Returns:
     - array of shape (...) or, with keepdims, (..., 1).
     """
-    xp = x.__array_namespace__()
+    xp = namespace_of(x)
     if (x.size < _FEW_NUMBERS or x.shape[-1] > _SHORT_ROW or x.ndim < 2
             or not hasattr(xp, "ascontiguousarray")):  # NumPy and CuPy have it; the array API does not
         return xp.max(x, axis=-1, keepdims=keepdims)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursepkg.backend import get_backend
+from coursepkg.backend import get_backend, namespace_of
 from coursepkg.nn.module import Module, Parameter
 from coursepkg.ops.shape import take
 from coursepkg.tensor import Tensor
@@ -35,7 +35,7 @@ class Embedding(Module):
 
     def forward(self, indices: Any) -> Tensor:
         idx = indices.data if isinstance(indices, Tensor) else get_backend().asarray(indices)
-        xp = idx.__array_namespace__()
+        xp = namespace_of(idx)
         if not xp.isdtype(idx.dtype, "integral"):
             raise TypeError(f"{self!r}: indices must be integers (token ids), got dtype {idx.dtype} "
                             f"with shape {tuple(idx.shape)}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import is_array, namespace_of
 from coursepkg.tensor import Tensor
 
 
@@ -18,8 +19,8 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
         return value
     xp = like.xp
     device = getattr(like.data, "device", None)
-    if hasattr(value, "__array_namespace__"):
-        if (value.__array_namespace__() is xp and value.dtype != like.dtype
+    if is_array(value):
+        if (namespace_of(value) is xp and value.dtype != like.dtype
                 and xp.isdtype(like.dtype, "real floating")
                 and xp.isdtype(value.dtype, ("real floating", "integral", "bool"))):
             value = xp.astype(value, like.dtype)

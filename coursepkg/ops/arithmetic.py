@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.functional import unbroadcast
 from coursepkg.ops._convert import pair
 from coursepkg.tensor import Function, Tensor
@@ -81,7 +82,7 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        xp = grad.__array_namespace__()
+        xp = namespace_of(grad)
         da = grad @ xp.matrix_transpose(self.b)
         db = xp.matrix_transpose(self.a) @ grad
         return unbroadcast(da, self.a.shape), unbroadcast(db, self.b.shape)

@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg import functional as F  # noqa: N812  (PyTorch's name for it)
+from coursepkg.backend import namespace_of
 from coursepkg.tensor import Function, Tensor
 
 
 class Exp(Function):
     def forward(self, a: Any) -> Any:
-        self.out = a.__array_namespace__().exp(a)
+        self.out = namespace_of(a).exp(a)
         return self.out
 
     def backward(self, grad: Any) -> tuple[Any]:
@@ -22,7 +23,7 @@ class Exp(Function):
 class Log(Function):
     def forward(self, a: Any) -> Any:
         self.a = a
-        return a.__array_namespace__().log(a)
+        return namespace_of(a).log(a)
 
     def backward(self, grad: Any) -> tuple[Any]:
         return (grad / self.a,)
@@ -30,7 +31,7 @@ class Log(Function):
 
 class Sqrt(Function):
     def forward(self, a: Any) -> Any:
-        self.out = a.__array_namespace__().sqrt(a)
+        self.out = namespace_of(a).sqrt(a)
         return self.out
 
     def backward(self, grad: Any) -> tuple[Any]:
@@ -78,7 +79,7 @@ class Softmax(Function):
 
     def backward(self, grad: Any) -> tuple[Any]:
         # Jacobian-vector product: s * (g - sum(g * s))
-        xp = grad.__array_namespace__()
+        xp = namespace_of(grad)
         s = self.out
         return (s * (grad - xp.sum(grad * s, axis=self.axis, keepdims=True)),)
 
@@ -87,11 +88,11 @@ class LogSoftmax(Function):
     def forward(self, a: Any, axis: int = -1) -> Any:
         self.axis = axis
         out = F.log_softmax(a, axis=axis)
-        self.probs = a.__array_namespace__().exp(out)
+        self.probs = namespace_of(a).exp(out)
         return out
 
     def backward(self, grad: Any) -> tuple[Any]:
-        xp = grad.__array_namespace__()
+        xp = namespace_of(grad)
         return (grad - self.probs * xp.sum(grad, axis=self.axis, keepdims=True),)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.tensor import Function, Tensor
 
 
@@ -24,7 +25,7 @@ def _expand(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """Re-insert the reduced axes (as size 1) so the gradient broadcasts against the input."""
     if keepdims:
         return grad
-    xp = grad.__array_namespace__()
+    xp = namespace_of(grad)
     for a in sorted(axes):
         grad = xp.expand_dims(grad, axis=a)
     return grad
@@ -33,10 +34,10 @@ def _expand(grad: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
 class Sum(Function):
     def forward(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
         self.shape, self.axes, self.keepdims = a.shape, _axes(axis, a.ndim), keepdims
-        return a.__array_namespace__().sum(a, axis=self.axes, keepdims=keepdims)
+        return namespace_of(a).sum(a, axis=self.axes, keepdims=keepdims)
 
     def backward(self, grad: Any) -> tuple[Any]:
-        xp = grad.__array_namespace__()
+        xp = namespace_of(grad)
         return (xp.broadcast_to(_expand(grad, self.axes, self.keepdims), self.shape),)
 
 
@@ -52,7 +53,7 @@ class Mean(Sum):
 
 class Max(Function):
     def forward(self, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-        xp = a.__array_namespace__()
+        xp = namespace_of(a)
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
         out = xp.max(a, axis=self.axes, keepdims=True)
         is_max = xp.astype(a == out, a.dtype)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg import functional as F  # noqa: N812  (PyTorch's name for it)
-from coursepkg.backend import get_backend
+from coursepkg.backend import get_backend, namespace_of
 from coursepkg.tensor import Function, Tensor
 
 
@@ -15,25 +15,25 @@ class Reshape(Function):
     def forward(self, a: Any, shape: tuple[int, ...]) -> Any:
         self.shape = a.shape
         try:
-            return a.__array_namespace__().reshape(a, shape)
+            return namespace_of(a).reshape(a, shape)
         except ValueError as error:
             raise ValueError(f"reshape: cannot reshape an array of shape {tuple(a.shape)} "
                              f"({a.size} elements) into {shape}") from error
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad.__array_namespace__().reshape(grad, self.shape),)
+        return (namespace_of(grad).reshape(grad, self.shape),)
 
 
 class Transpose(Function):
     def forward(self, a: Any, axes: tuple[int, ...] | None) -> Any:
         self.axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(axes)
-        return a.__array_namespace__().permute_dims(a, self.axes)
+        return namespace_of(a).permute_dims(a, self.axes)
 
     def backward(self, grad: Any) -> tuple[Any]:
         inverse = [0] * len(self.axes)
         for i, a in enumerate(self.axes):
             inverse[a] = i
-        return (grad.__array_namespace__().permute_dims(grad, tuple(inverse)),)
+        return (namespace_of(grad).permute_dims(grad, tuple(inverse)),)
 
 
 class GetItem(Function):
@@ -51,7 +51,7 @@ class GetItem(Function):
         return a[parts]
 
     def backward(self, grad: Any) -> tuple[Any]:
-        xp = grad.__array_namespace__()
+        xp = namespace_of(grad)
         full = xp.zeros(self.shape, dtype=self.dtype, device=self.device)
         full[self.index] = xp.reshape(grad, self.selected_shape)
         return (full,)
@@ -61,7 +61,7 @@ class Take(Function):
     """Rows of ``a`` picked by an int array (repeats allowed): ``a[indices]`` along axis 0."""
 
     def forward(self, a: Any, indices: Any) -> Any:
-        xp = a.__array_namespace__()
+        xp = namespace_of(a)
         self.shape, self.dtype, self.device = a.shape, a.dtype, getattr(a, "device", None)
         flat = xp.reshape(indices, (-1,))
         self.indices = xp.where(flat < 0, flat + a.shape[0], flat)  # -1 is the last row, also in backward
@@ -69,7 +69,7 @@ class Take(Function):
         return xp.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
 
     def backward(self, grad: Any) -> tuple[Any]:
-        xp = grad.__array_namespace__()
+        xp = namespace_of(grad)
         if self.shape[0] * self.indices.shape[0] <= 1 << 20:
             # A small table (an embedding of a few tokens): the sum of the rows that picked each
             # entry is one matrix product with a one-hot matrix, about 10x faster than NumPy's scatter.
@@ -85,7 +85,7 @@ class Concat(Function):
     def forward(self, *arrays: Any, axis: int = 0) -> Any:
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
-        return arrays[0].__array_namespace__().concat(arrays, axis=axis)
+        return namespace_of(arrays[0]).concat(arrays, axis=axis)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         pieces, start = [], 0

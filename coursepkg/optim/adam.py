@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.optim.base import Optimizer
 
 
@@ -55,7 +56,7 @@ class Adam(Optimizer):
         self.eps, self.weight_decay = float(eps), float(weight_decay)
 
     def update(self, p: Any, grad: Any, state: dict[str, Any]) -> None:
-        xp = p.data.__array_namespace__()
+        xp = namespace_of(p.data)
         beta1, beta2 = self.betas
         t = state["step"]
         if self.weight_decay and self.decoupled:

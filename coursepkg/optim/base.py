@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from coursepkg.backend import get_backend, to_numpy
+from coursepkg.backend import get_backend, namespace_of, to_numpy
 from coursepkg.optim.flat import FlatParameters
 
 
@@ -131,7 +131,7 @@ class Optimizer:
     def buffer(state: dict[str, Any], name: str, p: Any) -> Any:
         """``state[name]``, created as zeros shaped like ``p.data`` on first use."""
         if name not in state:
-            state[name] = p.data.__array_namespace__().zeros_like(p.data)
+            state[name] = namespace_of(p.data).zeros_like(p.data)
         return state[name]
 
     # ------------------------------------------------------------------ saving and resuming
@@ -188,6 +188,6 @@ class Optimizer:
 def _fresh_copy(array: Any) -> Any:
     """A copy that shares no memory with ``array``: the state is then updated in place safely,
     even when ``array`` is still used elsewhere (another optimizer's state, say)."""
-    copy = array.__array_namespace__().empty_like(array)
+    copy = namespace_of(array).empty_like(array)
     copy[...] = array
     return copy

@@ -11,6 +11,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from coursepkg.backend import namespace_of
+
 
 def _with_grad(params: Iterable[Any] | Any) -> list[Any]:
     if hasattr(params, "parameters"):  # a Module
@@ -39,7 +41,7 @@ def clip_grad_norm(params: Iterable[Any] | Any, max_norm: float) -> float:
     params = _with_grad(params)
     if not params:
         return 0.0
-    xp = params[0].grad.__array_namespace__()
+    xp = namespace_of(params[0].grad)
     squares = [xp.sum(p.grad * p.grad) for p in params]
     total_norm = math.sqrt(float(sum(squares[1:], squares[0])))  # one transfer to the host
     if total_norm > max_norm:
@@ -59,5 +61,5 @@ def clip_grad_value(params: Iterable[Any] | Any, clip_value: float) -> None:
     if not clip_value > 0:
         raise ValueError(f"clip_grad_value: clip_value must be positive, got {clip_value}.")
     for p in _with_grad(params):
-        xp = p.grad.__array_namespace__()
+        xp = namespace_of(p.grad)
         p.grad = xp.clip(p.grad, -clip_value, clip_value)

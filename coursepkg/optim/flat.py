@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from coursepkg.backend import _library_of
+from coursepkg.backend import _library_of, namespace_of
 
 VIEW_LIBRARIES = ("numpy", "cupy")
 
@@ -73,7 +73,7 @@ class FlatParameters:
     """
 
     def __init__(self, params: list[Any], states: list[dict[str, Any]]) -> None:
-        xp = params[0].data.__array_namespace__()
+        xp = namespace_of(params[0].data)
         self.params = params
         self.shapes = [tuple(p.data.shape) for p in params]
         self.sizes = [math.prod(shape) for shape in self.shapes]
@@ -103,7 +103,7 @@ class FlatParameters:
                    and s.get("step", 0) == states[0].get("step", 0) for p, s in zip(params, states))
 
     def _split(self, flat: Any) -> list[Any]:
-        xp = flat.__array_namespace__()
+        xp = namespace_of(flat)
         views, start = [], 0
         for shape, size in zip(self.shapes, self.sizes):
             views.append(xp.reshape(flat[start:start + size], shape))
@@ -156,7 +156,7 @@ class FlatParameters:
         about 1e-38 in float32) to zero. See ``FLUSH_EVERY`` for why."""
         for key, value in self.state.items():
             if key != "step":
-                xp = value.__array_namespace__()
+                xp = namespace_of(value)
                 value[xp.abs(value) < xp.finfo(value.dtype).smallest_normal] = 0
 
     def share_state(self) -> None:

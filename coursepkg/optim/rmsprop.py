@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from coursepkg.backend import namespace_of
 from coursepkg.optim.base import Optimizer
 
 
@@ -51,7 +52,7 @@ class RMSprop(Optimizer):
         self.momentum, self.weight_decay = float(momentum), float(weight_decay)
 
     def update(self, p: Any, grad: Any, state: dict[str, Any]) -> None:
-        xp = p.data.__array_namespace__()
+        xp = namespace_of(p.data)
         if self.weight_decay:
             grad = grad + self.weight_decay * p.data
         square_avg = self.buffer(state, "square_avg", p)
