@@ -207,9 +207,13 @@ def numpy_mlp_step(case: str):
                 np.maximum(h, 0, out=h)
             acts.append(h)
         h = h - h.max(axis=1, keepdims=True)
+        rows = np.arange(n)
+        picked = h[rows, yb]  # the label's shifted score, before exp overwrites h
         np.exp(h, out=h)
-        h /= h.sum(axis=1, keepdims=True)
-        h[np.arange(n), yb] -= 1
+        total = h.sum(axis=1, keepdims=True)
+        loss = (np.log(total[:, 0]) - picked).sum() / n  # the loss, which the other libraries compute too
+        h /= total
+        h[rows, yb] -= 1
         d = h * (1.0 / n)
         grads = [None] * len(params)
         for i in range(len(params) - 2, -1, -2):
@@ -227,6 +231,7 @@ def numpy_mlp_step(case: str):
             vi *= b2
             vi += (1 - b2) * g * g
             p -= (LR / c1) * mi / (np.sqrt(vi / c2) + eps)
+        return loss
 
     return step, None
 
