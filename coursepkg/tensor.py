@@ -204,8 +204,9 @@ class Tensor:
             if self.size != 1:
                 raise RuntimeError(f"backward() needs a gradient argument for a non-scalar tensor of shape "
                                    f"{self.shape}; reduce it first (for example .sum() or .mean()).")
-            xp = self.xp  # a fresh 1 of the tensor's shape (asarray: 4x quicker than ones_like on NumPy)
-            grad = xp.reshape(xp.asarray(1.0, dtype=self.data.dtype, device=self.data.device), self.data.shape)
+            # A fresh 1 of the tensor's shape. Made on the device: asarray(1.0) would be quicker on
+            # NumPy but on CuPy is a copy from the host, which waits for the GPU every step.
+            grad = self.xp.ones(self.data.shape, dtype=self.data.dtype, device=self.data.device)
         else:
             grad = grad.data if isinstance(grad, Tensor) else grad
             if isinstance(grad, (int, float)):  # backward(2.0) on a scalar
