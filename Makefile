@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test test-browser setup lint exercises html bench clean
+.PHONY: lab test test-browser test-gpu setup lint exercises html bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ test: $(STAMP)
 
 test-browser: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/browser
+
+# On a machine with an NVIDIA GPU and CuPy (pip install -e ".[gpu]", or cupy-cuda13x for CUDA 13):
+# the CuPy tests, then the GPU lesson with its GPU cells.
+test-gpu: $(STAMP)
+	$(BIN)/python -c "import sys, coursepkg as cp; cp.gpu_available() or sys.exit('make test-gpu: no usable GPU (CuPy missing or no NVIDIA device)')"
+	MPLBACKEND=Agg $(BIN)/python -m pytest -m gpu tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 notebooks/14_gpu.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
