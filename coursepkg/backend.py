@@ -147,7 +147,7 @@ class Backend:
     def permutation(self, n: int) -> Any:
         """A random permutation of 0..n-1 as an int64 array on the device."""
         if self.name == "cupy":  # CuPy's Generator has no permutation: sort n random keys instead
-            return self.xp.astype(self.xp.argsort(self.rng.random(n)), self.xp.int64)
+            return self._from_rng(self.xp.argsort(self.rng.random(n)), self.xp.int64)
         return self._from_rng(self.rng.permutation(n), self.xp.int64)
 
     # ------------------------------------------------------------------ helpers outside the standard

@@ -204,8 +204,7 @@ class Tensor:
             if self.size != 1:
                 raise RuntimeError(f"backward() needs a gradient argument for a non-scalar tensor of shape "
                                    f"{self.shape}; reduce it first (for example .sum() or .mean()).")
-            # A fresh 1 of the tensor's shape. Made on the device: asarray(1.0) would be quicker on
-            # NumPy but on CuPy is a copy from the host, which waits for the GPU every step.
+            # A fresh 1 of the tensor's shape, made on the device (on CuPy a kernel, not a copy from the host).
             grad = self.xp.ones(self.data.shape, dtype=self.data.dtype, device=self.data.device)
         else:
             grad = grad.data if isinstance(grad, Tensor) else grad
