@@ -180,16 +180,14 @@ def main() -> None:
     print(header)
     rows = []
     for case in [c for c in args.cases if c != "gpu"]:
-        libraries = cpu_libraries if case in ("tiny", "digits", "mlp") else [
-            lib for lib in cpu_libraries if lib != "numpy"]
         for batch in [b for b in CASES[case] if not args.batches or b in args.batches]:
-            row = run_case(case, batch, libraries, rounds, extra)
+            row = run_case(case, batch, cpu_libraries, rounds, extra)
             row["coursepkg_roofline"] = row["coursepkg_samples_per_s"] * FLOPS_PER_SAMPLE[case] / (gflops * 1e9)
             if "torch_samples_per_s" in row:
                 row["torch_roofline"] = row["torch_samples_per_s"] * FLOPS_PER_SAMPLE[case] / (gflops * 1e9)
             rows.append(row)
             ratios = "  ".join(f"{k[9:]}={v:.2f}x" for k, v in row.items() if k.startswith("ratio_vs_"))
-            memory = "/".join(f"{row.get(f'{lib}_epoch_extra_mb') or 0:.0f}" for lib in libraries)
+            memory = "/".join(f"{row.get(f'{lib}_epoch_extra_mb') or 0:.0f}" for lib in cpu_libraries)
             print(f"{case:>11} {batch:>5} {row['coursepkg_samples_per_s']:>10,.0f}/s "
                   f"{row['coursepkg_step_us']:>8.1f}  {ratios}  roofline {row['coursepkg_roofline']:.1%}"
                   f"{' (torch ' + format(row['torch_roofline'], '.1%') + ')' if 'torch_roofline' in row else ''}"

@@ -17,7 +17,7 @@ Cases (the models of the course, and one bigger MLP):
 - ``matmul``: GFLOP/s of a float32 matrix product (the roofline); BATCH is ignored.
 
 Libraries: ``coursepkg`` (NumPy backend), ``numpy`` (forward, backward and Adam written by hand,
-MLP cases only), ``torch``, ``torch_fused`` (PyTorch with ``Adam(fused=True)``), and for the GPU
+``handwritten.py``), ``torch``, ``torch_fused`` (PyTorch with ``Adam(fused=True)``), and for the GPU
 variant ``coursepkg_cupy`` and ``torch_cuda``.
 
 Options: ``--threads N`` sets the BLAS / OpenMP thread count of the process (the same variables and
@@ -51,22 +51,23 @@ def _set_threads(threads: int | None) -> None:
 
 
 # ---------------------------------------------------------------------- data
-def _data(case: str):
-    """(X, y) as NumPy arrays: float32 inputs and int64 labels (or token ids for the transformer)."""
+def _data(case: str, rows: int | None = None):
+    """(X, y) as NumPy arrays: float32 inputs and int64 labels (or token ids for the transformer);
+    ``rows`` examples (default: the case's full data set)."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     if case == "cnn":
         from coursepkg.data import make_mnist1d
 
-        X, y, _, _ = make_mnist1d(5000, seed=0)
+        X, y, _, _ = make_mnist1d(rows or 5000, seed=0)
         return np.ascontiguousarray(X[:, None, :], dtype=np.float32), y.astype(np.int64)
+    rows = rows or ROWS[case]
     if case == "transformer":
-        tokens = rng.integers(0, VOCAB, (ROWS[case], LENGTH))
+        tokens = rng.integers(0, VOCAB, (rows, LENGTH))
         return tokens, np.ascontiguousarray(tokens[:, ::-1])  # the reversal task of lesson 13
     sizes = MLP_SIZES[case]
-    return (rng.standard_normal((ROWS[case], sizes[0]), dtype=np.float32),
-            rng.integers(0, sizes[-1], ROWS[case]))
+    return rng.standard_normal((rows, sizes[0]), dtype=np.float32), rng.integers(0, sizes[-1], rows)
 
 
 # ---------------------------------------------------------------------- memory
@@ -158,12 +159,16 @@ def coursepkg_model(case: str):
     return TinyTransformer()
 
 
-def coursepkg_step(case: str, backend: str = "numpy"):
+def coursepkg_step(case: str, backend: str = "numpy", weights: list | None = None):
+    """(step(xb, yb) -> loss Tensor, synchronize) for coursepkg; ``weights``: initial parameters as
+    NumPy arrays in the order of ``model.parameters()`` (default: the model's own initialization)."""
     import coursepkg as cp
     from coursepkg import ops, optim
 
     cp.set_backend(backend, seed=0)
     model = coursepkg_model(case)
+    if weights is not None:
+        model.load_state_dict(dict(zip((name for name, _ in model.named_parameters()), weights)))
     opt = optim.Adam(model.parameters(), lr=LR)
     xp_asarray = cp.get_backend().asarray
 
@@ -176,64 +181,22 @@ def coursepkg_step(case: str, backend: str = "numpy"):
             loss = ops.cross_entropy(model(cp.Tensor(xp_asarray(xb))), xp_asarray(yb))
         loss.backward()
         opt.step()
+        return loss
 
+    step.model = model  # for the tests
     return step, cp.get_backend().synchronize
 
 
 # ---------------------------------------------------------------------- hand-written NumPy
-def numpy_mlp_step(case: str):
-    """Forward, backward and Adam for the MLP cases, written as tightly as plain NumPy allows."""
-    import numpy as np
+def numpy_step(case: str, weights: list | None = None):
+    """(step(xb, yb) -> loss, None) written by hand in NumPy (``handwritten.py``)."""
+    import handwritten
 
-    sizes = MLP_SIZES[case]
-    rng = np.random.default_rng(0)
-    params = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        bound = 1 / np.sqrt(a)
-        params += [rng.uniform(-bound, bound, (a, b)).astype(np.float32),
-                   rng.uniform(-bound, bound, b).astype(np.float32)]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    t = [0]
-    b1, b2, eps = 0.9, 0.999, 1e-8
-
-    def step(xb, yb):
-        n = xb.shape[0]
-        acts, h = [xb], xb
-        for i in range(0, len(params), 2):
-            h = h @ params[i]
-            h += params[i + 1]
-            if i < len(params) - 2:
-                np.maximum(h, 0, out=h)
-            acts.append(h)
-        h = h - h.max(axis=1, keepdims=True)
-        rows = np.arange(n)
-        picked = h[rows, yb]  # the label's shifted score, before exp overwrites h
-        np.exp(h, out=h)
-        total = h.sum(axis=1, keepdims=True)
-        loss = (np.log(total[:, 0]) - picked).sum() / n  # the loss, which the other libraries compute too
-        h /= total
-        h[rows, yb] -= 1
-        d = h * (1.0 / n)
-        grads = [None] * len(params)
-        for i in range(len(params) - 2, -1, -2):
-            a = acts[i // 2]
-            grads[i] = a.T @ d
-            grads[i + 1] = d.sum(axis=0)
-            if i:
-                d = d @ params[i].T
-                d *= a > 0
-        t[0] += 1
-        c1, c2 = 1 - b1 ** t[0], 1 - b2 ** t[0]
-        for p, g, mi, vi in zip(params, grads, m, v):
-            mi *= b1
-            mi += (1 - b1) * g
-            vi *= b2
-            vi += (1 - b2) * g * g
-            p -= (LR / c1) * mi / (np.sqrt(vi / c2) + eps)
-        return loss
-
-    return step, None
+    if case in MLP_SIZES:
+        return handwritten.mlp_step(MLP_SIZES[case], weights), None
+    if case == "cnn":
+        return handwritten.cnn_step(weights), None
+    return handwritten.transformer_step(weights, VOCAB, LENGTH, DIM, HEADS, MLP_RATIO), None
 
 
 # ---------------------------------------------------------------------- PyTorch (optional)
@@ -272,11 +235,34 @@ def torch_model(case: str):
     return TinyTransformer()
 
 
-def torch_step(case: str, fused: bool = False, device: str = "cpu"):
+def torch_parameter_name(case: str, name: str) -> str:
+    """The PyTorch model's name for a coursepkg parameter of the same case (see ``torch_model``)."""
+    if case != "transformer":
+        return name.removeprefix("layers.")  # Sequential: "layers.0.weight" -> "0.weight"
+    for ours, theirs in (("gamma", "weight"), ("beta", "bias"), ("attn.", ""), ("position.weight", "position"),
+                         ("mlp.layers.", "mlp.")):
+        name = name.replace(ours, theirs)
+    return name
+
+
+def torch_step(case: str, fused: bool = False, device: str = "cpu", weights: list | None = None):
+    """(step(xb, yb) -> loss tensor, synchronize or None) for PyTorch; ``weights`` as for coursepkg_step,
+    in coursepkg's order and layouts (Linear weights are transposed to PyTorch's (out, in))."""
     import torch
 
     torch.manual_seed(0)
     model = torch_model(case).to(device)
+    if weights is not None:
+        import numpy as np
+
+        names = [name for name, _ in coursepkg_model(case).named_parameters()]
+        ours = dict(model.named_parameters())
+        linear_weights = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+        with torch.no_grad():
+            for name, array in zip(names, weights):
+                theirs = torch_parameter_name(case, name)
+                value = torch.from_numpy(np.array(array, dtype=np.float32))
+                ours[theirs].copy_(value.T if theirs in linear_weights else value)
     opt = torch.optim.Adam(model.parameters(), lr=LR, fused=fused or None)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -287,7 +273,9 @@ def torch_step(case: str, fused: bool = False, device: str = "cpu"):
         loss = loss_fn(out.reshape(-1, VOCAB) if case == "transformer" else out, yb.reshape(-1))
         loss.backward()
         opt.step()
+        return loss
 
+    step.model = model  # for the tests
     return step, (torch.cuda.synchronize if device == "cuda" else None)
 
 
@@ -321,8 +309,8 @@ def gpu_available(library: str) -> str | None:
         return f"{type(error).__name__}: {error}"
 
 
-# library -> function(case) returning (step(xb, yb), synchronize or None)
-BUILDERS = {"coursepkg": lambda c: coursepkg_step(c), "numpy": numpy_mlp_step,
+# library -> function(case) returning (step(xb, yb) -> loss, synchronize or None)
+BUILDERS = {"coursepkg": lambda c: coursepkg_step(c), "numpy": numpy_step,
             "torch": lambda c: torch_step(c), "torch_fused": lambda c: torch_step(c, fused=True),
             "coursepkg_cupy": lambda c: coursepkg_step(c, "cupy"),
             "torch_cuda": lambda c: torch_step(c, fused=True, device="cuda")}
@@ -350,11 +338,8 @@ def main() -> None:
         if reason:
             print(json.dumps({"skipped": reason}))
             return
-    if args.library == "numpy" and args.case not in MLP_SIZES:
-        print(json.dumps({"skipped": "no hand-written NumPy version of this case"}))
-        return
-    X, y = _data(args.case)
     step, synchronize = BUILDERS[args.library](args.case)
+    X, y = _data(args.case)
     baseline = _current_rss_mb()
     reset = _reset_peak()
     epochs, min_steps = (1, 50) if args.quick else (3, 200)
