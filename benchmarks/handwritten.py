@@ -4,7 +4,7 @@ Each builder returns ``step(xb, yb) -> loss``: forward, softmax cross-entropy (i
 backward and Adam, float32, as tightly as plain NumPy allows (in-place updates, no autodiff, no
 checks). Each computes the same function, with the same layer-by-layer math, as the coursepkg model
 of its case in ``workers.py``; ``tests/test_benchmark_steps.py`` checks that, from the same weights,
-they give the same losses step after step.
+they give coursepkg's gradients and its losses step after step.
 
 ``weights``: the initial parameters as NumPy arrays, in the order of the coursepkg model's
 ``parameters()`` (Linear weights stored (in, out), convolution weights (O, C, K)); by default they
