@@ -235,7 +235,7 @@ def torch_model(case: str):
     return TinyTransformer()
 
 
-def torch_parameter_name(case: str, name: str) -> str:
+def _torch_parameter_name(case: str, name: str) -> str:
     """The PyTorch model's name for a coursepkg parameter of the same case (see ``torch_model``)."""
     if case != "transformer":
         return name.removeprefix("layers.")  # Sequential: "layers.0.weight" -> "0.weight"
@@ -243,6 +243,20 @@ def torch_parameter_name(case: str, name: str) -> str:
                          ("mlp.layers.", "mlp.")):
         name = name.replace(ours, theirs)
     return name
+
+
+def torch_parameters(case: str, model) -> list[tuple[str, object, bool]]:
+    """PyTorch's parameters in the order of the coursepkg model's ``parameters()``, as (coursepkg name,
+    PyTorch parameter, transposed): a Linear weight is (out, in) in PyTorch and (in, out) in coursepkg."""
+    import torch
+
+    by_name = dict(model.named_parameters())
+    linear_weights = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    parameters = []
+    for name, _ in coursepkg_model(case).named_parameters():
+        theirs = _torch_parameter_name(case, name)
+        parameters.append((name, by_name[theirs], theirs in linear_weights))
+    return parameters
 
 
 def torch_step(case: str, fused: bool = False, device: str = "cpu", weights: list | None = None):
@@ -255,14 +269,10 @@ def torch_step(case: str, fused: bool = False, device: str = "cpu", weights: lis
     if weights is not None:
         import numpy as np
 
-        names = [name for name, _ in coursepkg_model(case).named_parameters()]
-        ours = dict(model.named_parameters())
-        linear_weights = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
         with torch.no_grad():
-            for name, array in zip(names, weights):
-                theirs = torch_parameter_name(case, name)
+            for (_, parameter, transposed), array in zip(torch_parameters(case, model), weights):
                 value = torch.from_numpy(np.array(array, dtype=np.float32))
-                ours[theirs].copy_(value.T if theirs in linear_weights else value)
+                parameter.copy_(value.T if transposed else value)
     opt = torch.optim.Adam(model.parameters(), lr=LR, fused=fused or None)
     loss_fn = torch.nn.CrossEntropyLoss()
 

@@ -92,17 +92,13 @@ def test_the_pytorch_step_computes_what_coursepkg_computes(workers, case, batch)
 
 @pytest.mark.parametrize("case, batch", [("tiny", 8), ("cnn", 128), ("transformer", 64)])
 def test_the_pytorch_gradients_are_coursepkg_s(workers, case, batch):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     weights = _initial_weights(workers, case)
     X, y = workers._data(case, rows=256)
     names, expected = _coursepkg_gradients(workers, case, weights, X[:batch], y[:batch])
     step, _ = workers.torch_step(case, weights=weights)
     step(X[:batch], y[:batch])
-    theirs = dict(step.model.named_parameters())
-    linear_weights = {f"{n}.weight" for n, m in step.model.named_modules() if isinstance(m, torch.nn.Linear)}
-    got = []
-    for name in names:
-        torch_name = workers.torch_parameter_name(case, name)
-        grad = theirs[torch_name].grad.numpy()
-        got.append(grad.T if torch_name in linear_weights else grad)
+    parameters = workers.torch_parameters(case, step.model)
+    assert [name for name, _, _ in parameters] == names
+    got = [p.grad.numpy().T if transposed else p.grad.numpy() for _, p, transposed in parameters]
     _assert_same_gradients(got, expected, names)
