@@ -571,6 +571,34 @@ def test_functional_shape_errors_name_the_function(backend):
         conv_ops.conv1d(Tensor(backend.randn((2, 2, 10))), Tensor(backend.randn((4, 3, 3))))
 
 
+def test_remembered_sizes_still_check_every_call():
+    """conv_output_size keeps the sizes it has checked; a remembered size must not let a bad argument
+    through (2.0 equals 2 as a dictionary key), and each error must still name its own caller."""
+    assert conv_f.conv_output_size(10, 2, 2) == 5  # now remembered
+    with pytest.raises(ValueError, match="first: kernel_size must be an int >= 1, got 2.0"):
+        conv_f.conv_output_size(10, 2.0, 2, where="first")
+    with pytest.raises(ValueError, match="first: stride must be an int >= 1, got 2.0"):
+        conv_f.conv_output_size(10, 2, 2.0, where="first")
+    for where in ("first", "second"):  # the same bad geometry twice: both errors name their caller
+        with pytest.raises(ValueError, match=f"{where} \\(width\\): kernel_size=4 is larger"):
+            conv_f.conv_output_size(3, 4, where=where, axis="width")
+    with pytest.raises(ValueError, match=r"list: kernel_size must be an int >= 1, got \[2\]"):  # not a cache key
+        conv_f.conv_output_size(10, [2], where="list")
+
+
+def test_col2im_of_one_geometry_after_another(backend):
+    """The slices col2im uses are worked out once per geometry: two geometries in turn, each checked
+    against its adjoint property <im2col(x), c> = <x, col2im(c)>."""
+    for _ in range(2):
+        for shape, k, stride, padding in (((2, 3, 9), 3, 1, 1), ((2, 3, 9), 3, 2, 0), ((1, 2, 6), 5, 1, 2)):
+            x, n = backend.randn(shape), shape[0]
+            cols = conv_f.im2col_1d(x, k, stride, padding)
+            c = backend.randn(tuple(cols.shape))
+            back = conv_f.col2im_1d(c, shape, k, stride, padding)
+            assert float(to_numpy(backend.xp.sum(cols * c))) == pytest.approx(float(to_numpy(backend.xp.sum(x * back))),
+                                                                              rel=1e-4), (shape, k, stride, padding, n)
+
+
 def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match=r"Conv1d\(.*\): kernel_size must be a positive int, got 0"):
         Conv1d(1, 2, 0)

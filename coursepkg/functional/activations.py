@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import astype
 
 
 def sigmoid_forward(x: Any) -> tuple[Any, Any]:
@@ -45,7 +46,7 @@ def relu_forward(x: Any) -> tuple[Any, Any]:
     xp = namespace_of(x)
     # maximum() and a multiplication by a 0/1 mask, not where(): NumPy's where() branches on every
     # element and is about 15x slower on the random-looking masks of a network. maximum keeps NaN.
-    return xp.maximum(x, 0.0), xp.astype(x > 0, x.dtype)
+    return xp.maximum(x, 0.0), astype(x > 0, x.dtype)
 
 
 def relu_backward(dout: Any, cache: Any) -> Any:

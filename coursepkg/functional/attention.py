@@ -21,6 +21,7 @@ import math
 from typing import Any
 
 from coursepkg.backend import get_backend, namespace_of
+from coursepkg.functional.layout import permute_dims, reshape
 from coursepkg.functional.losses import softmax
 from coursepkg.functional.sums import sum_last_axis
 
@@ -76,7 +77,7 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
       equal weights on all of them: there is nothing better to do.)
     """
     xp = namespace_of(q)
-    scores = (q @ xp.matrix_transpose(k)) * (1 / math.sqrt(q.shape[-1]))
+    scores = (q @ k.mT) * (1 / math.sqrt(q.shape[-1]))
     if causal:
         # A 2-D (T, S) slice of the scores gives ones_like the right namespace and device.
         allowed = xp.tril(xp.ones_like(scores[(0,) * (scores.ndim - 2) + (...,)], dtype=xp.bool))
@@ -126,14 +127,13 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any,
     - dq (..., T, d), dk (..., S, d), dv (..., S, dv).
     """
     q, k, v, weights = cache
-    xp = namespace_of(dout)
     scale = 1 / math.sqrt(q.shape[-1])
-    dv = xp.matrix_transpose(weights) @ dout
-    dweights = dout @ xp.matrix_transpose(v)
+    dv = weights.mT @ dout
+    dweights = dout @ v.mT
     dscores = weights * (dweights - sum_last_axis(dweights * weights, keepdims=True))
     dscores *= scale
     dq = dscores @ k
-    dk = xp.matrix_transpose(dscores) @ q
+    dk = dscores.mT @ q
     return dq, dk, dv
 
 
@@ -159,14 +159,13 @@ def multi_head_self_attention_forward(qkv: Any, num_heads: int, causal: bool = F
     if qkv.ndim != 3 or qkv.shape[-1] % (3 * num_heads):
         raise ValueError(f"multi_head_self_attention_forward: qkv must have shape (B, T, 3 D) with D divisible "
                          f"by num_heads={num_heads}; got {tuple(qkv.shape)}.")
-    xp = namespace_of(qkv)
     B, T, three_d = qkv.shape
     head_dim = three_d // (3 * num_heads)
     # (B, T, 3, H, hd) -> (3, B, H, T, hd): views, nothing is copied.
-    split = xp.permute_dims(xp.reshape(qkv, (B, T, 3, num_heads, head_dim)), (2, 0, 3, 1, 4))
+    split = permute_dims(reshape(qkv, (B, T, 3, num_heads, head_dim)), (2, 0, 3, 1, 4))
     heads, cache = scaled_dot_product_attention_forward(split[0, ...], split[1, ...], split[2, ...],
                                                         causal=causal, mask=mask)  # (B, H, T, hd)
-    joined = xp.reshape(xp.permute_dims(heads, (0, 2, 1, 3)), (B, T, num_heads * head_dim))
+    joined = reshape(permute_dims(heads, (0, 2, 1, 3)), (B, T, num_heads * head_dim))
     return joined, cache
 
 
@@ -182,8 +181,8 @@ def multi_head_self_attention_backward(dout: Any, cache: tuple) -> Any:
     xp = namespace_of(dout)
     B, T, D = dout.shape
     num_heads, head_dim = cache[0].shape[1], cache[0].shape[3]
-    dheads = xp.permute_dims(xp.reshape(dout, (B, T, num_heads, head_dim)), (0, 2, 1, 3))  # (B, H, T, hd)
+    dheads = permute_dims(reshape(dout, (B, T, num_heads, head_dim)), (0, 2, 1, 3))  # (B, H, T, hd)
     grads = scaled_dot_product_attention_backward(dheads, cache)  # dq, dk, dv, each (B, H, T, hd)
     # Back to (B, T, H, hd) each, stacked as (B, T, 3, H, hd): one copy, in qkv's layout.
-    packed = xp.stack([xp.permute_dims(g, (0, 2, 1, 3)) for g in grads], axis=2)
-    return xp.reshape(packed, (B, T, 3 * D))
+    packed = xp.stack([permute_dims(g, (0, 2, 1, 3)) for g in grads], axis=2)
+    return reshape(packed, (B, T, 3 * D))

@@ -52,10 +52,12 @@ another layout.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import permute_dims, reshape
 from coursepkg.functional.products import matmul
 from coursepkg.functional.sums import sum_last_axis
 
@@ -75,16 +77,35 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     Returns: the output length (an int >= 1).
     Raises ValueError when the kernel does not fit in the padded input, or an argument is out of range.
     """
+    try:
+        return _output_size(size, kernel_size, stride, padding, dilation)
+    except _BadGeometryError as problem:
+        raise ValueError(f"{_place(where, axis)}: {problem}") from None
+    except TypeError:  # an argument that cannot be a cache key (a list, say): check it without the cache
+        try:
+            return _output_size.__wrapped__(size, kernel_size, stride, padding, dilation)
+        except _BadGeometryError as problem:
+            raise ValueError(f"{_place(where, axis)}: {problem}") from None
+
+
+class _BadGeometryError(Exception):
+    """What is wrong with a convolution's sizes; :func:`conv_output_size` adds where it happened."""
+
+
+# A network asks for the same few sizes on every step (each layer's forward and backward passes ask
+# several times), so the checked answers are kept: typed=True keeps kernel_size=2.0 from matching 2.
+@functools.lru_cache(maxsize=1024, typed=True)
+def _output_size(size: int, kernel_size: int, stride: int, padding: int, dilation: int) -> int:
     for name, value, low in (("kernel_size", kernel_size, 1), ("stride", stride, 1),
                              ("padding", padding, 0), ("dilation", dilation, 1)):
         if not isinstance(value, int) or value < low:
-            raise ValueError(f"{_place(where, axis)}: {name} must be an int >= {low}, got {value!r}.")
+            raise _BadGeometryError(f"{name} must be an int >= {low}, got {value!r}.")
     span = dilation * (kernel_size - 1) + 1
     padded = size + 2 * padding
     if span > padded:
         spanning = f" (spanning {span} positions with dilation={dilation})" if dilation > 1 else ""
-        raise ValueError(f"{_place(where, axis)}: kernel_size={kernel_size}{spanning} is larger than the padded "
-                         f"input: length {size} + 2 * padding {padding} = {padded}.")
+        raise _BadGeometryError(f"kernel_size={kernel_size}{spanning} is larger than the padded "
+                           f"input: length {size} + 2 * padding {padding} = {padded}.")
     return (padded - span) // stride + 1
 
 
@@ -130,7 +151,7 @@ def _padded_examples_last(x: Any, pads: tuple[int, ...]) -> Any:
     no further copy (see "Memory layout" above). Without padding this is a view of x.
     """
     xp = namespace_of(x)
-    x_cl = xp.permute_dims(x, tuple(range(1, x.ndim)) + (0,))  # (C, *S, N)
+    x_cl = permute_dims(x, tuple(range(1, x.ndim)) + (0,))  # (C, *S, N)
     if not any(pads):
         return x_cl
     shape = (x_cl.shape[0],) + tuple(s + 2 * p for s, p in zip(x_cl.shape[1:-1], pads)) + (x_cl.shape[-1],)
@@ -171,21 +192,41 @@ def _col2im(cols: Any, x_shape: tuple[int, ...], kernel: tuple[int, ...], stride
     to be zero-filled.
     """
     xp = namespace_of(cols)
-    sizes = tuple(x_shape[2:])
-    dx, additions = None, []
+    first, additions = _col2im_plan(tuple(x_shape[2:]), tuple(cols.shape[2:-1]), kernel, stride, padding, dilation)
+    if first is not None:
+        dx = xp.asarray(cols[first], copy=True)  # this tap read every position once: start from it
+    else:
+        dx = xp.zeros((x_shape[1], *x_shape[2:], x_shape[0]), dtype=cols.dtype, device=cols.device)
+    for read, write in additions:
+        dx[write] += cols[read]
+    return permute_dims(dx, (dx.ndim - 1,) + tuple(range(dx.ndim - 1)))  # (N, C, *sizes), a view
+
+
+@functools.lru_cache(maxsize=256)
+def _col2im_plan(sizes: tuple[int, ...], out_sizes: tuple[int, ...], kernel: tuple[int, ...],
+                 stride: tuple[int, ...], padding: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> tuple[tuple | None, tuple[tuple[tuple, tuple], ...]]:
+    """The slices :func:`_col2im` needs, worked out once per layer geometry (they are the same on
+    every training step, and finding them costs more Python than the additions themselves).
+
+    Returns (first, additions):
+    - first: where in ``cols`` the tap that read every input position once sits, or None;
+    - additions: for every other tap that read at least one input position, (where its gradients
+      sit in ``cols``, where they are added in dx of shape (C, *sizes, N)).
+    """
+    first, additions = None, []
     for index, tap in enumerate(itertools.product(*(range(k) for k in kernel))):
         reach = [_tap_reach(t, size, out_size, s, p, d)
-                 for t, size, out_size, s, p, d in zip(tap, sizes, cols.shape[2:-1], stride, padding, dilation)]
-        grad = cols[(slice(None), index, *(out for _, out in reach), slice(None))]  # (C, *reached, N)
-        if dx is None and tuple(grad.shape[1:-1]) == sizes and all(inp.step == 1 for inp, _ in reach):
-            dx = xp.asarray(grad, copy=True)  # this tap read every position once: start from it
+                 for t, size, out_size, s, p, d in zip(tap, sizes, out_sizes, stride, padding, dilation)]
+        if any(out.start >= out.stop for _, out in reach):
+            continue  # this tap read only padding
+        read = (slice(None), index, *(out for _, out in reach), slice(None))  # (C, *reached, N)
+        reads_all = all(inp.step == 1 and inp.stop - inp.start == size for (inp, _), size in zip(reach, sizes))
+        if first is None and reads_all:
+            first = read
         else:
-            additions.append(((slice(None), *(inp for inp, _ in reach), slice(None)), grad))
-    if dx is None:
-        dx = xp.zeros((x_shape[1], *sizes, x_shape[0]), dtype=cols.dtype, device=cols.device)
-    for where, grad in additions:
-        dx[where] += grad
-    return xp.permute_dims(dx, (dx.ndim - 1,) + tuple(range(dx.ndim - 1)))  # (N, C, *sizes), a view
+            additions.append((read, (slice(None), *(inp for inp, _ in reach), slice(None))))
+    return first, tuple(additions)
 
 
 # ---------------------------------------------------------------------- 1-D
@@ -206,7 +247,7 @@ def im2col_1d(x: Any, kernel_size: int, stride: int = 1, padding: int = 0, dilat
     x_cl = _padded_examples_last(x, (padding,))  # (C, L + 2P, N)
     taps = [x_cl[:, window_slice(k, stride, dilation, out_len), :] for k in range(kernel_size)]
     cols = xp.stack(taps, axis=1)  # (C, K, L_out, N)
-    return xp.reshape(cols, (x.shape[1] * kernel_size, out_len * x.shape[0]))
+    return reshape(cols, (x.shape[1] * kernel_size, out_len * x.shape[0]))
 
 
 def col2im_1d(cols: Any, x_shape: tuple[int, int, int], kernel_size: int, stride: int = 1, padding: int = 0,
@@ -220,10 +261,9 @@ def col2im_1d(cols: Any, x_shape: tuple[int, int, int], kernel_size: int, stride
     Returns:
     - dx: array of shape (N, C, L); positions seen by several patches receive the sum.
     """
-    xp = namespace_of(cols)
     n, c, length = x_shape
     out_len = conv_output_size(length, kernel_size, stride, padding, dilation, where="col2im_1d")
-    cols = xp.reshape(cols, (c, kernel_size, out_len, n))
+    cols = reshape(cols, (c, kernel_size, out_len, n))
     return _col2im(cols, x_shape, (kernel_size,), (stride,), (padding,), (dilation,))
 
 
@@ -254,23 +294,21 @@ def conv1d_forward(x: Any, w: Any, b: Any | None, stride: int = 1, padding: int 
     - cache: for :func:`conv1d_backward`.
     """
     _check_conv_args("conv1d", x, w, b, "L")
-    xp = namespace_of(x)
     out_channels, _, kernel_size = w.shape
     out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="conv1d")
     cols = im2col_1d(x, kernel_size, stride, padding, dilation)  # (C*K, L_out*N)
-    w_rows = xp.reshape(w, (out_channels, -1))  # (O, C*K)
+    w_rows = reshape(w, (out_channels, -1))  # (O, C*K)
     out = matmul(w_rows, cols)  # w_rows @ cols, (O, L_out*N): the one big matrix product
     if b is not None:
         out += b[:, None]
-    out = xp.permute_dims(xp.reshape(out, (out_channels, out_len, x.shape[0])), (2, 0, 1))
+    out = permute_dims(reshape(out, (out_channels, out_len, x.shape[0])), (2, 0, 1))
     return out, (tuple(x.shape), w, cols, b is not None, (stride, padding, dilation))
 
 
 def _rows_of(dout: Any) -> Any:
     """dout of shape (N, O, *S) -> (O, prod(S) * N), matching the columns of im2col (no copy when
     dout is stored examples last, as the output of conv1d_forward is)."""
-    xp = namespace_of(dout)
-    return xp.reshape(xp.permute_dims(dout, tuple(range(1, dout.ndim)) + (0,)), (dout.shape[1], -1))
+    return reshape(permute_dims(dout, tuple(range(1, dout.ndim)) + (0,)), (dout.shape[1], -1))
 
 
 def conv1d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[Any, Any, Any | None]:
@@ -287,14 +325,13 @@ def conv1d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     - db: shape (O,) = dout summed over examples and positions, or None if there was no bias.
     """
     x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
-    xp = namespace_of(dout)
     dout_rows = _rows_of(dout)  # (O, L_out*N)
     # dw = dout_rows @ cols.T, computed as (cols @ dout_rows.T).T: the same numbers, and OpenBLAS runs
     # this (C*K, O) shape with its long inner axis 1.3-1.6x faster (measured for O = 24, C*K = 72).
-    dw = xp.reshape(xp.matrix_transpose(matmul(cols, xp.matrix_transpose(dout_rows))), w.shape)
+    dw = reshape(matmul(cols, dout_rows.mT).mT, w.shape)
     dx = None
     if input_grad:
-        dcols = matmul(xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))), dout_rows)  # w_rows.T @ dout_rows
+        dcols = matmul(reshape(w, (w.shape[0], -1)).mT, dout_rows)  # w_rows.T @ dout_rows
         dx = col2im_1d(dcols, x_shape, w.shape[2], stride, padding, dilation)
     db = sum_last_axis(dout_rows) if has_bias else None  # xp.sum(dout_rows, axis=1), as a matrix product
     return dx, dw, db
@@ -322,7 +359,7 @@ def im2col_2d(x: Any, kernel_size: int | tuple[int, int], stride: int | tuple[in
     taps = [x_cl[:, window_slice(i, sh, dh, oh), window_slice(j, sw, dw, ow), :]
             for i in range(kh) for j in range(kw)]
     cols = xp.stack(taps, axis=1)  # (C, KH*KW, OH, OW, N)
-    return xp.reshape(cols, (x.shape[1] * kh * kw, oh * ow * x.shape[0]))
+    return reshape(cols, (x.shape[1] * kh * kw, oh * ow * x.shape[0]))
 
 
 def col2im_2d(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: int | tuple[int, int],
@@ -337,12 +374,11 @@ def col2im_2d(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: int | 
     Returns:
     - dx: array of shape (N, C, H, W).
     """
-    xp = namespace_of(cols)
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _pairs("col2im_2d", kernel_size, stride, padding, dilation)
     n, c, h, w = x_shape
     oh = conv_output_size(h, kh, sh, ph, dh, where="col2im_2d", axis="height")
     ow = conv_output_size(w, kw, sw, pw, dw, where="col2im_2d", axis="width")
-    cols = xp.reshape(cols, (c, kh * kw, oh, ow, n))
+    cols = reshape(cols, (c, kh * kw, oh, ow, n))
     return _col2im(cols, x_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw))
 
 
@@ -365,16 +401,15 @@ def conv2d_forward(x: Any, w: Any, b: Any | None, stride: int | tuple[int, int] 
     - cache: for :func:`conv2d_backward`.
     """
     _check_conv_args("conv2d", x, w, b, "H, W")
-    xp = namespace_of(x)
     out_channels, _, kh, kw = w.shape
     _, (sh, sw), (ph, pw), (dh, dw) = _pairs("conv2d", kh, stride, padding, dilation)
     oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="conv2d", axis="height")
     ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="conv2d", axis="width")
     cols = im2col_2d(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw))  # (C*KH*KW, OH*OW*N)
-    out = matmul(xp.reshape(w, (out_channels, -1)), cols)  # w_rows @ cols, (O, OH*OW*N)
+    out = matmul(reshape(w, (out_channels, -1)), cols)  # w_rows @ cols, (O, OH*OW*N)
     if b is not None:
         out += b[:, None]
-    out = xp.permute_dims(xp.reshape(out, (out_channels, oh, ow, x.shape[0])), (3, 0, 1, 2))
+    out = permute_dims(reshape(out, (out_channels, oh, ow, x.shape[0])), (3, 0, 1, 2))
     return out, (tuple(x.shape), w, cols, b is not None, ((sh, sw), (ph, pw), (dh, dw)))
 
 
@@ -391,14 +426,13 @@ def conv2d_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     - db: shape (O,), or None if there was no bias.
     """
     x_shape, w, cols, has_bias, (stride, padding, dilation) = cache
-    xp = namespace_of(dout)
     dout_rows = _rows_of(dout)  # (O, OH*OW*N)
     # dw = dout_rows @ cols.T, computed as (cols @ dout_rows.T).T: the same numbers, and OpenBLAS runs
     # this (C*K, O) shape with its long inner axis 1.3-1.6x faster (measured for O = 24, C*K = 72).
-    dw = xp.reshape(xp.matrix_transpose(matmul(cols, xp.matrix_transpose(dout_rows))), w.shape)
+    dw = reshape(matmul(cols, dout_rows.mT).mT, w.shape)
     dx = None
     if input_grad:
-        dcols = matmul(xp.matrix_transpose(xp.reshape(w, (w.shape[0], -1))), dout_rows)  # w_rows.T @ dout_rows
+        dcols = matmul(reshape(w, (w.shape[0], -1)).mT, dout_rows)  # w_rows.T @ dout_rows
         dx = col2im_2d(dcols, x_shape, tuple(w.shape[2:]), stride, padding, dilation)
     db = sum_last_axis(dout_rows) if has_bias else None
     return dx, dw, db

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg.backend import get_backend, namespace_of
+from coursepkg.functional.layout import astype
 
 
 def dropout_forward(x: Any, p: float = 0.5, training: bool = True,
@@ -43,7 +44,7 @@ def dropout_forward(x: Any, p: float = 0.5, training: bool = True,
         mask = xp.zeros_like(x)
     else:
         keep = source.rand(tuple(x.shape), dtype=x.dtype) >= p  # True with probability 1 - p
-        mask = xp.astype(keep, x.dtype) / (1 - p)
+        mask = astype(keep, x.dtype) / (1 - p)
     return x * mask, mask
 
 

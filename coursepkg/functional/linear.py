@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import reshape
 from coursepkg.functional.products import matmul
 from coursepkg.functional.sums import as_rows, sum_over_rows
 
@@ -26,7 +26,7 @@ def linear_forward(x: Any, w: Any, b: Any | None) -> tuple[Any, tuple]:
     if b is not None:
         out += b  # in place: no second (N, M) temporary
     if x.ndim != 2:
-        out = namespace_of(out).reshape(out, tuple(x.shape[:-1]) + (w.shape[1],))
+        out = reshape(out, tuple(x.shape[:-1]) + (w.shape[1],))
     return out, (rows, w, b is not None)
 
 
@@ -49,7 +49,7 @@ def linear_backward(dout: Any, cache: tuple, input_grad: bool = True) -> tuple[A
     if input_grad:
         dx = matmul(dout_rows, w.mT)  # dout @ w.T; .mT: the matrix transpose (of the last two axes)
         if dout.ndim != 2:
-            dx = namespace_of(dx).reshape(dx, tuple(dout.shape[:-1]) + (w.shape[0],))
+            dx = reshape(dx, tuple(dout.shape[:-1]) + (w.shape[0],))
     dw = matmul(rows.mT, dout_rows)  # x.T @ dout
     db = sum_over_rows(dout_rows) if has_bias else None  # xp.sum(dout, axis=0), as a faster matrix product
     return dx, dw, db

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import astype, reshape
 from coursepkg.functional.sums import sum_last_axis, sum_over_rows
 
 
@@ -74,18 +75,18 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, running_mean: Any, running_
                              f"compute a variance, got x of shape {tuple(x.shape)}; use a batch with N > 1 "
                              "or switch the layer to eval mode.")
         mean = xp.mean(x, axis=axes)
-        centered = x - xp.reshape(mean, stat_shape)
+        centered = x - reshape(mean, stat_shape)
         var = xp.mean(centered * centered, axis=axes)
         running_mean *= 1 - momentum
-        running_mean += xp.astype(momentum * mean, running_mean.dtype)
+        running_mean += astype(momentum * mean, running_mean.dtype)
         running_var *= 1 - momentum
-        running_var += xp.astype(momentum * var * (count / (count - 1)), running_var.dtype)
+        running_var += astype(momentum * var * (count / (count - 1)), running_var.dtype)
     else:
-        mean, var = xp.astype(running_mean, x.dtype), xp.astype(running_var, x.dtype)
-        centered = x - xp.reshape(mean, stat_shape)
-    inv_std = xp.reshape(1 / xp.sqrt(var + eps), stat_shape)
+        mean, var = astype(running_mean, x.dtype), astype(running_var, x.dtype)
+        centered = x - reshape(mean, stat_shape)
+    inv_std = reshape(1 / xp.sqrt(var + eps), stat_shape)
     xhat = centered * inv_std
-    out = xhat * xp.reshape(gamma, stat_shape) + xp.reshape(beta, stat_shape)
+    out = xhat * reshape(gamma, stat_shape) + reshape(beta, stat_shape)
     return out, (xhat, inv_std, gamma, axes, stat_shape, training)
 
 
@@ -107,7 +108,7 @@ def batchnorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     xp = namespace_of(dout)
     dbeta = xp.sum(dout, axis=axes)
     dgamma = xp.sum(dout * xhat, axis=axes)
-    dxhat = dout * xp.reshape(gamma, stat_shape)
+    dxhat = dout * reshape(gamma, stat_shape)
     if not training:
         return dxhat * inv_std, dgamma, dbeta
     count = dout.size // dout.shape[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import astype
 from coursepkg.functional.sums import cached_constant
 
 # Identities up to this many classes are kept (at most 1 MB each in float32; with the 64 constants
@@ -34,4 +35,4 @@ def one_hot(indices: Any, classes: int, dtype: Any) -> Any:
     device = getattr(indices, "device", None)
     if classes <= _CACHED_CLASSES:
         return xp.take(cached_constant(xp.eye, classes, dtype, device), indices, axis=0)
-    return xp.astype(indices[:, None] == xp.arange(classes, dtype=indices.dtype, device=device), dtype)
+    return astype(indices[:, None] == xp.arange(classes, dtype=indices.dtype, device=device), dtype)

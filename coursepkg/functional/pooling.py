@@ -18,27 +18,42 @@ Output length along each axis: L_out = floor((L - K) / S) + 1.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from typing import Any
 
 from coursepkg.backend import namespace_of
 from coursepkg.functional.conv import as_pair, check_input, conv_output_size, window_slice
+from coursepkg.functional.layout import astype, reshape
 
 
-def _geometry(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[tuple[int, ...], list]:
-    """Output sizes, and for each tap the index of what it reads at every output position."""
+def _geometry(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[tuple, bool]:
+    """For each tap, the index of what it reads at every output position; and whether the windows
+    tile the input (see :func:`_windows`). Raises ValueError, naming ``where``, if a window does not fit."""
     axes = [""] if len(kernel) == 1 else ["height", "width"]
     out_sizes = tuple(conv_output_size(size, k, s, 0, 1, where=where, axis=axis)
                       for size, k, s, axis in zip(x.shape[2:], kernel, stride, axes))
-    taps = [(..., *(window_slice(t, s, 1, o) for t, s, o in zip(tap, stride, out_sizes)))
-            for tap in itertools.product(*(range(k) for k in kernel))]
-    return out_sizes, taps
+    return _windows(tuple(x.shape[2:]), out_sizes, kernel, stride)
+
+
+@functools.lru_cache(maxsize=256)
+def _windows(sizes: tuple[int, ...], out_sizes: tuple[int, ...], kernel: tuple[int, ...],
+             stride: tuple[int, ...]) -> tuple[tuple, bool]:
+    """The taps' indices and the tiling flag, worked out once per layer geometry (the same on every step).
+
+    Windows side by side (stride = kernel) that cover the whole input tile it: every input position
+    is read by exactly one tap, so the backward pass can assign gradients instead of zero-filling and adding.
+    """
+    taps = tuple((..., *(window_slice(t, s, 1, o) for t, s, o in zip(tap, stride, out_sizes)))
+                 for tap in itertools.product(*(range(k) for k in kernel)))
+    tiles = all(s == k and o * k == size for s, k, o, size in zip(stride, kernel, out_sizes, sizes))
+    return taps, tiles
 
 
 def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, tuple]:
     xp = namespace_of(x)
-    out_sizes, taps = _geometry(where, x, kernel, stride)
+    taps, tiles = _geometry(where, x, kernel, stride)
     out = x[taps[0]]
     for tap in taps[1:]:  # the running maximum over the window's taps, for all windows at once
         out = xp.maximum(out, x[tap])
@@ -50,12 +65,9 @@ def _max_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple
         wins = x[tap] == out
         if taken is not None:
             wins = wins & ~taken
-        winners.append(xp.astype(wins, x.dtype))
+        winners.append(astype(wins, x.dtype))
         if len(winners) < len(taps) - 1:  # a later tap still needs to know which windows are taken
             taken = wins if taken is None else taken | wins
-    # Windows side by side (stride = kernel) that cover the whole input: every input position is read
-    # by exactly one tap, so the backward pass can assign gradients instead of zero-filling and adding.
-    tiles = all(s == k and o * k == size for s, k, o, size in zip(stride, kernel, out_sizes, x.shape[2:]))
     return out, (x, taps, winners, tiles)  # x itself: the graph keeps it alive anyway
 
 
@@ -77,7 +89,7 @@ def _max_pool_backward(dout: Any, cache: tuple) -> Any:
 
 
 def _avg_pool_forward(where: str, x: Any, kernel: tuple[int, ...], stride: tuple[int, ...]) -> tuple[Any, tuple]:
-    _, taps = _geometry(where, x, kernel, stride)
+    taps, _ = _geometry(where, x, kernel, stride)
     total = x[taps[0]]
     for tap in taps[1:]:
         total = total + x[tap]
@@ -241,5 +253,5 @@ def global_avg_pool_backward(dout: Any, cache: tuple) -> Any:
     x_shape, dtype, device = cache
     count = math.prod(x_shape[2:])
     dx = xp.zeros(x_shape, dtype=dtype, device=device)
-    dx += xp.reshape(dout / count, tuple(dout.shape) + (1,) * (len(x_shape) - 2))
+    dx += reshape(dout / count, tuple(dout.shape) + (1,) * (len(x_shape) - 2))
     return dx

@@ -19,6 +19,7 @@ import math
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import reshape
 
 
 def cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
@@ -59,7 +60,7 @@ def _cached_constant(make: Any, shape: Any, dtype: Any, device: Any) -> Any:
 
 def as_rows(x: Any) -> Any:
     """(..., D) -> (M, D): every leading axis folded into one axis of rows (a view when x is contiguous)."""
-    return x if x.ndim == 2 else namespace_of(x).reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
+    return x if x.ndim == 2 else reshape(x, (math.prod(x.shape[:-1]), x.shape[-1]))
 
 
 def sum_over_rows(x: Any) -> Any:
@@ -92,9 +93,9 @@ def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
     if x.ndim <= 2 and not keepdims:  # (D,) @ (D,) and (M, D) @ (D,) already have the summed shape
         return x @ column
     if x.ndim == 2 and keepdims:  # (M, D) @ (D, 1) is already the keepdims shape
-        return x @ xp.reshape(column, (d, 1))
+        return x @ reshape(column, (d, 1))
     total = as_rows(x) @ column  # (M,)
-    return xp.reshape(total, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
+    return reshape(total, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
 
 
 # Rows at most this long are copied into columns before taking their maximum (measured here: 5-10x
@@ -116,6 +117,6 @@ def max_last_axis(x: Any, keepdims: bool = False) -> Any:
     if (x.size < _FEW_NUMBERS or x.shape[-1] > _SHORT_ROW or x.ndim < 2
             or not hasattr(xp, "ascontiguousarray")):  # NumPy and CuPy have it; the array API does not
         return xp.max(x, axis=-1, keepdims=keepdims)
-    columns = xp.ascontiguousarray(xp.matrix_transpose(as_rows(x)))  # (D, M): row j holds element j of every row
+    columns = xp.ascontiguousarray(as_rows(x).mT)  # (D, M): row j holds element j of every row
     largest = xp.max(columns, axis=0)  # (M,)
-    return xp.reshape(largest, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
+    return reshape(largest, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))

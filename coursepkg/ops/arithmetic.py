@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursepkg.backend import namespace_of
 from coursepkg.functional import unbroadcast
 from coursepkg.ops._convert import pair
 from coursepkg.tensor import Function, Tensor
@@ -82,9 +81,8 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        xp = namespace_of(grad)
-        da = grad @ xp.matrix_transpose(self.b)
-        db = xp.matrix_transpose(self.a) @ grad
+        da = grad @ self.b.mT
+        db = self.a.mT @ grad
         return unbroadcast(da, self.a.shape), unbroadcast(db, self.b.shape)
 
 

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import astype
 from coursepkg.tensor import Function, Tensor
 
 
@@ -56,7 +57,7 @@ class Max(Function):
         xp = namespace_of(a)
         self.axes, self.keepdims = _axes(axis, a.ndim), keepdims
         out = xp.max(a, axis=self.axes, keepdims=True)
-        is_max = xp.astype(a == out, a.dtype)
+        is_max = astype(a == out, a.dtype)
         self.share = is_max / xp.sum(is_max, axis=self.axes, keepdims=True)
         return out if keepdims else xp.squeeze(out, axis=self.axes)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from coursepkg import functional as F  # noqa: N812  (PyTorch's name for it)
 from coursepkg.backend import get_backend, namespace_of
+from coursepkg.functional import layout
 from coursepkg.tensor import Function, Tensor
 
 
@@ -15,25 +16,25 @@ class Reshape(Function):
     def forward(self, a: Any, shape: tuple[int, ...]) -> Any:
         self.shape = a.shape
         try:
-            return namespace_of(a).reshape(a, shape)
+            return layout.reshape(a, shape)
         except ValueError as error:
             raise ValueError(f"reshape: cannot reshape an array of shape {tuple(a.shape)} "
                              f"({a.size} elements) into {shape}") from error
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (namespace_of(grad).reshape(grad, self.shape),)
+        return (layout.reshape(grad, self.shape),)
 
 
 class Transpose(Function):
     def forward(self, a: Any, axes: tuple[int, ...] | None) -> Any:
         self.axes = tuple(reversed(range(a.ndim))) if axes is None else tuple(axes)
-        return namespace_of(a).permute_dims(a, self.axes)
+        return layout.permute_dims(a, self.axes)
 
     def backward(self, grad: Any) -> tuple[Any]:
         inverse = [0] * len(self.axes)
         for i, a in enumerate(self.axes):
             inverse[a] = i
-        return (namespace_of(grad).permute_dims(grad, tuple(inverse)),)
+        return (layout.permute_dims(grad, tuple(inverse)),)
 
 
 class GetItem(Function):
@@ -53,7 +54,7 @@ class GetItem(Function):
     def backward(self, grad: Any) -> tuple[Any]:
         xp = namespace_of(grad)
         full = xp.zeros(self.shape, dtype=self.dtype, device=self.device)
-        full[self.index] = xp.reshape(grad, self.selected_shape)
+        full[self.index] = layout.reshape(grad, self.selected_shape)
         return (full,)
 
 
@@ -63,10 +64,10 @@ class Take(Function):
     def forward(self, a: Any, indices: Any) -> Any:
         xp = namespace_of(a)
         self.shape, self.dtype, self.device = a.shape, a.dtype, getattr(a, "device", None)
-        flat = xp.reshape(indices, (-1,))
+        flat = layout.reshape(indices, (-1,))
         self.indices = xp.where(flat < 0, flat + a.shape[0], flat)  # -1 is the last row, also in backward
         out = xp.take(a, self.indices, axis=0)
-        return xp.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
+        return layout.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
 
     def backward(self, grad: Any) -> tuple[Any]:
         xp = namespace_of(grad)
@@ -74,10 +75,10 @@ class Take(Function):
             # A small table (an embedding of a few tokens): the sum of the rows that picked each
             # entry is one matrix product with a one-hot matrix, about 10x faster than NumPy's scatter.
             one_hot = F.one_hot(self.indices, self.shape[0], grad.dtype)  # (M, V)
-            rows = xp.reshape(grad, (self.indices.shape[0], -1))  # (M, prod(rest))
-            return (xp.reshape(xp.matrix_transpose(one_hot) @ rows, self.shape),)
+            rows = layout.reshape(grad, (self.indices.shape[0], -1))  # (M, prod(rest))
+            return (layout.reshape(one_hot.mT @ rows, self.shape),)
         full = xp.zeros(self.shape, dtype=self.dtype, device=self.device)
-        rows = xp.reshape(grad, (self.indices.shape[0],) + tuple(self.shape[1:]))
+        rows = layout.reshape(grad, (self.indices.shape[0],) + tuple(self.shape[1:]))
         return (get_backend().scatter_add(full, self.indices, rows),)
 
 
