@@ -245,9 +245,10 @@ def im2col_1d(x: Any, kernel_size: int, stride: int = 1, padding: int = 0, dilat
     xp = namespace_of(x)
     out_len = conv_output_size(x.shape[2], kernel_size, stride, padding, dilation, where="im2col_1d")
     x_cl = _padded_examples_last(x, (padding,))  # (C, L + 2P, N)
-    taps = [x_cl[:, window_slice(k, stride, dilation, out_len), :] for k in range(kernel_size)]
-    cols = xp.stack(taps, axis=1)  # (C, K, L_out, N)
-    return reshape(cols, (x.shape[1] * kernel_size, out_len * x.shape[0]))
+    cols = xp.empty((x.shape[1], kernel_size, out_len, x.shape[0]), dtype=x.dtype, device=x.device)
+    for k in range(kernel_size):  # tap k of every window, for every channel and example, in one copy
+        cols[:, k, ...] = x_cl[:, window_slice(k, stride, dilation, out_len), :]
+    return reshape(cols, (x.shape[1] * kernel_size, out_len * x.shape[0]))  # (C * K, L_out * N), a view
 
 
 def col2im_1d(cols: Any, x_shape: tuple[int, int, int], kernel_size: int, stride: int = 1, padding: int = 0,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+
 from coursepkg.backend import namespace_of
 from coursepkg.functional.layout import astype
 from coursepkg.functional.sums import cached_constant
@@ -34,5 +36,8 @@ def one_hot(indices: Any, classes: int, dtype: Any) -> Any:
     xp = namespace_of(indices)
     device = getattr(indices, "device", None)
     if classes <= _CACHED_CLASSES:
-        return xp.take(cached_constant(xp.eye, classes, dtype, device), indices, axis=0)
+        identity = cached_constant(xp.eye, classes, dtype, device)
+        if type(indices) is numpy.ndarray:  # the method numpy.take calls, without its Python wrapper
+            return identity.take(indices, axis=0)
+        return xp.take(identity, indices, axis=0)
     return astype(indices[:, None] == xp.arange(classes, dtype=indices.dtype, device=device), dtype)

@@ -18,6 +18,8 @@ import functools
 import math
 from typing import Any
 
+import numpy
+
 from coursepkg.backend import namespace_of
 from coursepkg.functional.layout import reshape
 
@@ -116,7 +118,15 @@ def max_last_axis(x: Any, keepdims: bool = False) -> Any:
     xp = namespace_of(x)
     if (x.size < _FEW_NUMBERS or x.shape[-1] > _SHORT_ROW or x.ndim < 2
             or not hasattr(xp, "ascontiguousarray")):  # NumPy and CuPy have it; the array API does not
-        return xp.max(x, axis=-1, keepdims=keepdims)
+        return _max(x, -1, keepdims)
     columns = xp.ascontiguousarray(as_rows(x).mT)  # (D, M): row j holds element j of every row
-    largest = xp.max(columns, axis=0)  # (M,)
+    largest = _max(columns, 0)  # (M,)
     return reshape(largest, tuple(x.shape[:-1]) + ((1,) if keepdims else ()))
+
+
+def _max(x: Any, axis: int, keepdims: bool = False) -> Any:
+    """``xp.max(x, axis=axis, keepdims=keepdims)``. On NumPy, the reduction ``numpy.max`` itself
+    calls (``maximum.reduce``), without its Python wrapper: 1.2 of its 2.4 us on (8, 10)."""
+    if type(x) is numpy.ndarray:
+        return numpy.maximum.reduce(x, axis=axis, keepdims=keepdims)
+    return namespace_of(x).max(x, axis=axis, keepdims=keepdims)
