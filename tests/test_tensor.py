@@ -171,6 +171,54 @@ def test_leaf_gradients_are_separate_writable_arrays(backend64):
     np.testing.assert_array_equal(cp.to_numpy(upstream), [1.0, 1.0])  # the caller's array is untouched
 
 
+def _arrays_in(value):
+    """Every NumPy array inside a (nested) cache of tuples, lists and dicts."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _arrays_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _arrays_in(item)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: ops.linear(Tensor(rng.standard_normal((4, 3)), requires_grad=True),
+                           Tensor(rng.standard_normal((3, 2)), requires_grad=True),
+                           Tensor(rng.standard_normal(2), requires_grad=True)),
+    lambda rng: cp.nn.Conv1d(2, 3, 3, padding=1)(Tensor(rng.standard_normal((2, 2, 5)), requires_grad=True)),
+    lambda rng: cp.nn.Conv2d(2, 3, 2)(Tensor(rng.standard_normal((2, 2, 4, 4)), requires_grad=True)),
+    lambda rng: cp.nn.BatchNorm1d(3)(Tensor(rng.standard_normal((5, 3)), requires_grad=True)),
+    lambda rng: cp.nn.LayerNorm(3)(Tensor(rng.standard_normal((2, 4, 3)), requires_grad=True)),
+], ids=["linear", "conv1d", "conv2d", "batchnorm", "layernorm"])
+def test_ops_that_say_their_gradients_are_new_return_new_arrays(make):
+    """An op with returns_new_gradients = True hands its parameters' gradients over without a copy,
+    so its backward must return arrays that nothing else holds: not the upstream gradient, not an
+    input, not a cached array, not each other, and writable."""
+    out = make(np.random.default_rng(0))
+    fn = out._creator
+    assert type(fn).returns_new_gradients
+    upstream = np.random.default_rng(1).standard_normal(out.shape).astype(out.data.dtype)
+    grads = [g for g in fn.backward(upstream) if g is not None]
+    held = [upstream, *(t.data for t in fn.inputs), *_arrays_in(vars(fn))]
+    for i, g in enumerate(grads):
+        assert g.flags.writeable
+        assert not any(np.shares_memory(g, other) for other in held), type(fn).__name__
+        assert not any(np.shares_memory(g, other) for other in grads[i + 1:]), type(fn).__name__
+
+
+def test_layer_gradients_are_kept_without_a_copy_and_still_accumulate(backend64):
+    """A Linear layer's gradients become .grad as they are; a second backward adds into a new array."""
+    layer = cp.nn.Linear(3, 2)
+    x = Tensor(backend64.randn((4, 3)))
+    ops.sum(layer(x)).backward()
+    first = layer.weight.grad
+    assert not np.shares_memory(cp.to_numpy(first), cp.to_numpy(layer.bias.grad))
+    ops.sum(layer(x)).backward()
+    np.testing.assert_allclose(cp.to_numpy(layer.weight.grad), 2 * cp.to_numpy(first))
+
+
 def test_gradient_dtype_follows_the_leaf(backend):
     x = leaf(backend, [1.0, 2.0])
     (x.sum() * 3).backward()

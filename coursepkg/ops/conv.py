@@ -17,6 +17,8 @@ Size2 = int | tuple[int, int]
 
 
 class Conv1d(Function):
+    returns_new_gradients = True  # matrix products and sums: see Function
+
     def forward(self, x: Any, w: Any, b: Any = None, stride: int = 1, padding: int = 0, dilation: int = 1) -> Any:
         out, self.cache = conv_f.conv1d_forward(x, w, b, stride, padding, dilation)
         return out
@@ -27,6 +29,8 @@ class Conv1d(Function):
 
 
 class Conv2d(Function):
+    returns_new_gradients = True  # matrix products and sums: see Function
+
     def forward(self, x: Any, w: Any, b: Any = None, stride: Size2 = 1, padding: Size2 = 0,
                 dilation: Size2 = 1) -> Any:
         out, self.cache = conv_f.conv2d_forward(x, w, b, stride, padding, dilation)

@@ -67,7 +67,8 @@ def cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     - labels: int array or Tensor of shape (N,), values in [0, C).
     Returns: a 0-d Tensor.
     """
-    labels = labels if isinstance(labels, Tensor) else Tensor(labels)
+    if not isinstance(labels, Tensor):  # an array like the logits' needs no conversion, only wrapping
+        labels = Tensor._from_array(labels) if type(labels) is type(logits.data) else Tensor(labels)
     if logits.ndim != 2 or labels.shape != (logits.shape[0],):
         raise ValueError(f"cross_entropy: expected logits of shape (N, C) and labels of shape (N,), "
                          f"got logits {logits.shape} and labels {labels.shape}.")
