@@ -7,7 +7,9 @@ earlier, plainer implementations patched back in (ReLU written with ``where``, t
 backward as a scatter-add, cross-entropy with two sums, linear and convolution layers that always
 compute the input's gradient and take (B, T, D) inputs through reshape nodes, attention heads split
 and joined by separate reshape, transpose and indexing nodes, sums written with
-``xp.sum`` rather than as matrix products, row maxima with ``xp.max``). The
+``xp.sum`` rather than as matrix products, row maxima with ``xp.max``, im2col with ``xp.stack``,
+reshapes and transposes through the namespace's functions, and every
+parameter gradient copied before it becomes ``.grad``). The
 loss trajectories and final weights must agree to float32 tolerance. No timing is asserted anywhere.
 """
 
@@ -21,15 +23,19 @@ from coursepkg import functional as F  # noqa: N812
 from coursepkg import nn, ops, optim
 from coursepkg.backend import get_backend, to_numpy
 from coursepkg.data import make_mnist1d
+from coursepkg.functional import activations as activations_f
 from coursepkg.functional import attention as attention_f
 from coursepkg.functional import conv as conv_f
 from coursepkg.functional import linear as linear_f
 from coursepkg.functional import losses as losses_f
 from coursepkg.functional import normalization as normalization_f
+from coursepkg.functional import pooling as pooling_f
+from coursepkg.functional import sums as sums_f
 from coursepkg.ops import elementwise, shape
 from coursepkg.ops.conv import Conv1d as Conv1dOp
 from coursepkg.ops.linear import Linear as LinearOp
 from coursepkg.ops.losses import SoftmaxCrossEntropy
+from coursepkg.ops.normalization import LayerNorm as LayerNormOp
 
 
 # ---------------------------------------------------------------------- the earlier implementations
@@ -69,6 +75,26 @@ def plain_sum_last_axis(x, keepdims=False, weights=None):
 
 def plain_max_last_axis(x, keepdims=False):
     return cp.namespace_of(x).max(x, axis=-1, keepdims=keepdims)
+
+
+def plain_im2col_1d(x, kernel_size, stride=1, padding=0, dilation=1):
+    xp = cp.namespace_of(x)
+    out_len = conv_f.conv_output_size(x.shape[2], kernel_size, stride, padding, dilation)
+    x_cl = conv_f._padded_examples_last(x, (padding,))
+    taps = [x_cl[:, conv_f.window_slice(k, stride, dilation, out_len), :] for k in range(kernel_size)]
+    return xp.reshape(xp.stack(taps, axis=1), (x.shape[1] * kernel_size, out_len * x.shape[0]))
+
+
+def plain_reshape(x, shape):
+    return cp.namespace_of(x).reshape(x, shape)
+
+
+def plain_permute_dims(x, axes):
+    return cp.namespace_of(x).permute_dims(x, axes)
+
+
+def plain_astype(x, dtype):
+    return cp.namespace_of(x).astype(x, dtype)
 
 
 def plain_linear_layer_forward(self, x):  # (B, T, D) inputs through two reshape nodes
@@ -111,6 +137,14 @@ def plain(monkeypatch):
             for name, plain_reduction in plain_reductions:
                 if hasattr(module, name):
                     monkeypatch.setattr(module, name, plain_reduction)
+        monkeypatch.setattr(conv_f, "im2col_1d", plain_im2col_1d)
+        plain_layout = (("reshape", plain_reshape), ("permute_dims", plain_permute_dims), ("astype", plain_astype))
+        for module in (linear_f, normalization_f, attention_f, conv_f, pooling_f, activations_f, sums_f):
+            for name, plain_function in plain_layout:
+                if hasattr(module, name):
+                    monkeypatch.setattr(module, name, plain_function)
+        for op in (LinearOp, Conv1dOp, LayerNormOp):  # every parameter gradient copied, as before
+            monkeypatch.setattr(op, "returns_new_gradients", False)
     return activate
 
 
