@@ -189,8 +189,15 @@ def coursepkg_step(case: str, backend: str = "numpy", weights: list | None = Non
 
 # ---------------------------------------------------------------------- hand-written NumPy
 def numpy_step(case: str, weights: list | None = None):
-    """(step(xb, yb) -> loss, None) written by hand in NumPy (``handwritten.py``)."""
+    """(step(xb, yb) -> loss, None) written by hand in NumPy (``handwritten.py``).
+
+    The process gets the malloc settings that ``import coursepkg`` applies (``coursepkg.memory``:
+    freed blocks kept for reuse instead of fresh pages from the system), so that the two steps run
+    under the same allocator and the comparison is of the code alone."""
     import handwritten
+    from coursepkg.memory import keep_freed_memory
+
+    keep_freed_memory()
 
     if case in MLP_SIZES:
         return handwritten.mlp_step(MLP_SIZES[case], weights), None
