@@ -195,6 +195,7 @@ def numpy_step(case: str, weights: list | None = None):
     freed blocks kept for reuse instead of fresh pages from the system), so that the two steps run
     under the same allocator and the comparison is of the code alone."""
     import handwritten
+
     from coursepkg.memory import keep_freed_memory
 
     keep_freed_memory()
