@@ -105,7 +105,7 @@ def _output_size(size: int, kernel_size: int, stride: int, padding: int, dilatio
     if span > padded:
         spanning = f" (spanning {span} positions with dilation={dilation})" if dilation > 1 else ""
         raise _BadGeometryError(f"kernel_size={kernel_size}{spanning} is larger than the padded "
-                           f"input: length {size} + 2 * padding {padding} = {padded}.")
+                                f"input: length {size} + 2 * padding {padding} = {padded}.")
     return (padded - span) // stride + 1
 
 
