@@ -202,6 +202,19 @@ def test_one_hot_rows(backend, classes):
                                   np.eye(classes)[labels])
 
 
+@pytest.mark.parametrize("rest", [(), (3,), (2, 3)], ids=str)
+def test_sum_rows_by_index_matches_add_at(backend64, rest):
+    """Repeated indices add up, rows no index picked stay zero: the same as NumPy's add.at."""
+    rng = np.random.default_rng(len(rest))
+    indices = np.array([4, 0, 4, 2, 4, 0])
+    values = rng.standard_normal((6, *rest))
+    expected = np.zeros((6, *rest))
+    np.add.at(expected, indices, values)
+    out = F.sum_rows_by_index(backend64.asarray(values), backend64.asarray(indices), 6)
+    assert tuple(out.shape) == (6, *rest)
+    np.testing.assert_allclose(to_numpy(out), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_cross_entropy_of_a_large_batch_against_scipy(backend64):
     rng = np.random.default_rng(3)
     logits, labels = rng.standard_normal((300, 12)) * 4, rng.integers(0, 12, size=300)

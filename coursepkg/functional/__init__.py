@@ -66,7 +66,7 @@ from coursepkg.functional.normalization import (
     layernorm_backward,
     layernorm_forward,
 )
-from coursepkg.functional.onehot import one_hot
+from coursepkg.functional.onehot import one_hot, sum_rows_by_index
 from coursepkg.functional.pooling import (
     avg_pool1d_backward,
     avg_pool1d_forward,
@@ -95,6 +95,6 @@ __all__ = [
     "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",
     "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax",
     "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "max_last_axis", "one_hot",
-    "sum_last_axis", "sum_over_rows",
+    "sum_last_axis", "sum_over_rows", "sum_rows_by_index",
     "tanh_backward", "tanh_forward", "unbroadcast",
 ]

@@ -70,15 +70,12 @@ class Take(Function):
         return layout.reshape(out, tuple(indices.shape) + tuple(a.shape[1:]))
 
     def backward(self, grad: Any) -> tuple[Any]:
-        xp = namespace_of(grad)
+        rows = layout.reshape(grad, (self.indices.shape[0],) + tuple(self.shape[1:]))  # (M, *rest)
         if self.shape[0] * self.indices.shape[0] <= 1 << 20:
             # A small table (an embedding of a few tokens): the sum of the rows that picked each
             # entry is one matrix product with a one-hot matrix, about 10x faster than NumPy's scatter.
-            one_hot = F.one_hot(self.indices, self.shape[0], grad.dtype)  # (M, V)
-            rows = layout.reshape(grad, (self.indices.shape[0], -1))  # (M, prod(rest))
-            return (layout.reshape(one_hot.mT @ rows, self.shape),)
-        full = xp.zeros(self.shape, dtype=self.dtype, device=self.device)
-        rows = layout.reshape(grad, (self.indices.shape[0],) + tuple(self.shape[1:]))
+            return (F.sum_rows_by_index(rows, self.indices, self.shape[0]),)
+        full = namespace_of(grad).zeros(self.shape, dtype=self.dtype, device=self.device)
         return (get_backend().scatter_add(full, self.indices, rows),)
 
 
