@@ -154,6 +154,29 @@ def test_backward_gives_no_gradient_through_hidden_keys(backend64):
     assert np.any(cp.to_numpy(dv)[:, 0] != 0)
 
 
+def test_out_arrays_receive_the_output_and_gradients(backend64):
+    """out= writes the results into the given arrays (views into packed arrays, as multi-head attention
+    uses it) and gives the numbers of the call without out=."""
+    from coursepkg.functional.layout import permute_dims
+
+    q, k, v, dout = (_random((2, 3, 4, 5), seed) for seed in (20, 21, 22, 23))
+    args = [backend64.asarray(a) for a in (q, k, v)]
+    expected, cache = scaled_dot_product_attention_forward(*args, causal=True)
+    joined = backend64.asarray(np.zeros((2, 4, 3, 5)))  # (B, T, H, d)
+    out, _ = scaled_dot_product_attention_forward(*args, causal=True, out=permute_dims(joined, (0, 2, 1, 3)))
+    np.testing.assert_allclose(cp.to_numpy(out), cp.to_numpy(expected), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cp.to_numpy(joined), np.swapaxes(cp.to_numpy(expected), 1, 2), rtol=1e-12, atol=1e-12)
+
+    expected_grads = scaled_dot_product_attention_backward(backend64.asarray(dout), cache)
+    packed = backend64.asarray(np.zeros((2, 4, 3, 3, 5)))  # (B, T, 3 parts, H, d)
+    views = [permute_dims(packed[:, :, i, ...], (0, 2, 1, 3)) for i in range(3)]
+    grads = scaled_dot_product_attention_backward(backend64.asarray(dout), cache, out=views)
+    for i, (grad, want) in enumerate(zip(grads, expected_grads)):
+        np.testing.assert_allclose(cp.to_numpy(grad), cp.to_numpy(want), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(cp.to_numpy(packed)[:, :, i], np.swapaxes(cp.to_numpy(want), 1, 2),
+                                   rtol=1e-12, atol=1e-12)
+
+
 # ---------------------------------------------------------------------- op gradients
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("shapes", [

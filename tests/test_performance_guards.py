@@ -8,7 +8,8 @@ backward as a scatter-add, cross-entropy with two sums, linear and convolution l
 compute the input's gradient and take (B, T, D) inputs through reshape nodes, attention heads split
 and joined by separate reshape, transpose and indexing nodes, sums written with
 ``xp.sum`` rather than as matrix products, row maxima with ``xp.max``, im2col with ``xp.stack``,
-reshapes and transposes through the namespace's functions, and every
+reshapes and transposes through the namespace's functions, attention's products with a transposed
+operand as plain ``a @ b.mT`` and products into existing arrays as assignments, and every
 parameter gradient copied before it becomes ``.grad``). The
 loss trajectories and final weights must agree to float32 tolerance. No timing is asserted anywhere.
 """
@@ -111,6 +112,15 @@ def plain_attention_forward(self, x, mask=None):  # split, attend and join heads
     return self.proj(heads.transpose(0, 2, 1, 3).reshape(B, T, D))
 
 
+def plain_matmul_transposed(a, b):
+    return a @ b.mT
+
+
+def plain_matmul_into(a, b, out):
+    out[...] = a @ b
+    return out
+
+
 def plain_linear_backward(self, grad):  # dx always computed, even for a data input
     return F.linear_backward(grad, self.cache, input_grad=True)
 
@@ -138,6 +148,8 @@ def plain(monkeypatch):
                 if hasattr(module, name):
                     monkeypatch.setattr(module, name, plain_reduction)
         monkeypatch.setattr(conv_f, "im2col_1d", plain_im2col_1d)
+        monkeypatch.setattr(attention_f, "matmul_transposed", plain_matmul_transposed)
+        monkeypatch.setattr(attention_f, "matmul_into", plain_matmul_into)
         plain_layout = (("reshape", plain_reshape), ("permute_dims", plain_permute_dims), ("astype", plain_astype))
         for module in (linear_f, normalization_f, attention_f, conv_f, pooling_f, activations_f, sums_f):
             for name, plain_function in plain_layout:

@@ -1,4 +1,5 @@
-"""coursepkg.functional.products.matmul: a @ b, with BLAS threads only for big products."""
+"""coursepkg.functional.products: matmul (a @ b, with BLAS threads only for big products), matmul_transposed
+(a @ b.mT) and matmul_into (the product written into an existing array)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,34 @@ def test_matmul_is_the_matrix_product(backend64, a_shape, b_shape):
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
     np.testing.assert_allclose(to_numpy(products.matmul(backend64.asarray(a), backend64.asarray(b))), a @ b,
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3, 4), (5, 4)), ((2, 3, 4), (2, 5, 4)), ((2, 2, 3, 4), (2, 2, 5, 4))])
+@pytest.mark.parametrize("b_is_a_view", [False, True])
+def test_matmul_transposed_is_the_product_with_the_transpose(backend64, a_shape, b_shape, b_is_a_view):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(a_shape)
+    # A view with gaps, like a key slice of packed queries, keys and values.
+    b_full = rng.standard_normal(b_shape[:-1] + (3 * b_shape[-1],))
+    b = b_full[..., 1::3] if b_is_a_view else b_full[..., : b_shape[-1]].copy()
+    b_array = backend64.asarray(b_full)[..., 1::3] if b_is_a_view else backend64.asarray(b)
+    result = products.matmul_transposed(backend64.asarray(a), b_array)
+    assert tuple(result.shape) == a_shape[:-1] + (b_shape[-2],)
+    np.testing.assert_allclose(to_numpy(result), a @ np.swapaxes(b, -1, -2), rtol=1e-12, atol=1e-12)
+
+
+def test_matmul_into_writes_the_product_into_a_strided_view_and_nothing_else(backend64):
+    from coursepkg.functional.layout import permute_dims
+
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 3, 5, 6))
+    packed = backend64.asarray(np.full((2, 4, 3, 2, 6), 7.0))  # (B, T, 3 parts, H, d), like packed heads
+    view = permute_dims(packed[:, :, 1, ...], (0, 2, 1, 3))  # (B, H, T, d): part 1, heads first
+    returned = products.matmul_into(backend64.asarray(a[:, :2]), backend64.asarray(b[:, :2]), view)
+    expected = np.full((2, 4, 3, 2, 6), 7.0)
+    expected[:, :, 1] = np.swapaxes(a[:, :2] @ b[:, :2], 1, 2)
+    np.testing.assert_allclose(to_numpy(packed), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(returned), a[:, :2] @ b[:, :2], rtol=1e-12, atol=1e-12)
 
 
 class FakeBlas:

@@ -23,6 +23,7 @@ from typing import Any
 from coursepkg.backend import get_backend, namespace_of
 from coursepkg.functional.layout import permute_dims, reshape
 from coursepkg.functional.losses import softmax
+from coursepkg.functional.products import matmul_into, matmul_transposed
 from coursepkg.functional.sums import sum_last_axis
 
 
@@ -77,7 +78,8 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
       equal weights on all of them: there is nothing better to do.)
     """
     xp = namespace_of(q)
-    scores = (q @ k.mT) * (1 / math.sqrt(q.shape[-1]))
+    scores = matmul_transposed(q, k)
+    scores *= 1 / math.sqrt(q.shape[-1])
     if causal:
         # A 2-D (T, S) slice of the scores gives ones_like the right namespace and device.
         allowed = xp.tril(xp.ones_like(scores[(0,) * (scores.ndim - 2) + (...,)], dtype=xp.bool))
@@ -89,7 +91,7 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
 
 
 def scaled_dot_product_attention_forward(q: Any, k: Any, v: Any, causal: bool = False,
-                                         mask: Any = None) -> tuple[Any, tuple]:
+                                         mask: Any = None, out: Any = None) -> tuple[Any, tuple]:
     """Scaled dot-product attention for every batch element and head at once.
 
     Inputs:
@@ -99,6 +101,7 @@ def scaled_dot_product_attention_forward(q: Any, k: Any, v: Any, causal: bool = 
     - causal: if True, query t only attends to keys 0..t.
     - mask: optional bool array broadcastable to (B, H, T, S) (or (B, T, S)), for example
       (T, S) or (B, 1, 1, S) for padding; True = may attend, False = hidden.
+    - out: optional array of shape (B, H, T, dv) (or (B, T, dv)) to write the output into.
     Returns:
     - out: shape (B, H, T, dv), or (B, T, dv).
     - cache: (q, k, v, weights) for the backward pass; ``cache[3]`` are the attention weights
@@ -106,10 +109,11 @@ def scaled_dot_product_attention_forward(q: Any, k: Any, v: Any, causal: bool = 
     """
     _check_shapes(q, k, v, mask)
     weights = attention_weights(q, k, causal=causal, mask=mask)
-    return weights @ v, (q, k, v, weights)
+    out = weights @ v if out is None else matmul_into(weights, v, out)
+    return out, (q, k, v, weights)
 
 
-def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
+def scaled_dot_product_attention_backward(dout: Any, cache: tuple, out: Any = None) -> tuple[Any, Any, Any]:
     """Backward pass of :func:`scaled_dot_product_attention_forward`.
 
     With P the weights and s = 1 / sqrt(d):
@@ -123,18 +127,19 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple) -> tuple[Any,
     Inputs:
     - dout: upstream gradient of shape (..., T, dv).
     - cache: from the forward pass.
+    - out: optional three arrays of the shapes of dq, dk and dv to write them into.
     Returns:
     - dq (..., T, d), dk (..., S, d), dv (..., S, dv).
     """
     q, k, v, weights = cache
     scale = 1 / math.sqrt(q.shape[-1])
-    dv = weights.mT @ dout
-    dweights = dout @ v.mT
+    dweights = matmul_transposed(dout, v)
     dscores = weights * (dweights - sum_last_axis(dweights * weights, keepdims=True))
     dscores *= scale
-    dq = dscores @ k
-    dk = dscores.mT @ q
-    return dq, dk, dv
+    if out is None:
+        return dscores @ k, dscores.mT @ q, weights.mT @ dout
+    dq, dk, dv = out
+    return matmul_into(dscores, k, dq), matmul_into(dscores.mT, q, dk), matmul_into(weights.mT, dout, dv)
 
 
 def multi_head_self_attention_forward(qkv: Any, num_heads: int, causal: bool = False,
@@ -161,11 +166,14 @@ def multi_head_self_attention_forward(qkv: Any, num_heads: int, causal: bool = F
                          f"by num_heads={num_heads}; got {tuple(qkv.shape)}.")
     B, T, three_d = qkv.shape
     head_dim = three_d // (3 * num_heads)
+    xp = namespace_of(qkv)
     # (B, T, 3, H, hd) -> (3, B, H, T, hd): views, nothing is copied.
     split = permute_dims(reshape(qkv, (B, T, 3, num_heads, head_dim)), (2, 0, 3, 1, 4))
-    heads, cache = scaled_dot_product_attention_forward(split[0, ...], split[1, ...], split[2, ...],
-                                                        causal=causal, mask=mask)  # (B, H, T, hd)
-    joined = reshape(permute_dims(heads, (0, 2, 1, 3)), (B, T, num_heads * head_dim))
+    joined = xp.empty((B, T, num_heads, head_dim), dtype=qkv.dtype, device=qkv.device)
+    # Each head's output is written straight into its columns of the joined array (a (B, H, T, hd) view).
+    _, cache = scaled_dot_product_attention_forward(split[0, ...], split[1, ...], split[2, ...], causal=causal,
+                                                    mask=mask, out=permute_dims(joined, (0, 2, 1, 3)))
+    joined = reshape(joined, (B, T, num_heads * head_dim))
     return joined, cache
 
 
@@ -182,7 +190,8 @@ def multi_head_self_attention_backward(dout: Any, cache: tuple) -> Any:
     B, T, D = dout.shape
     num_heads, head_dim = cache[0].shape[1], cache[0].shape[3]
     dheads = permute_dims(reshape(dout, (B, T, num_heads, head_dim)), (0, 2, 1, 3))  # (B, H, T, hd)
-    grads = scaled_dot_product_attention_backward(dheads, cache)  # dq, dk, dv, each (B, H, T, hd)
-    # Back to (B, T, H, hd) each, stacked as (B, T, 3, H, hd): one copy, in qkv's layout.
-    packed = xp.stack([permute_dims(g, (0, 2, 1, 3)) for g in grads], axis=2)
+    # dq, dk and dv are written straight into qkv's layout (B, T, 3, H, hd), as (B, H, T, hd) views.
+    packed = xp.empty((B, T, 3, num_heads, head_dim), dtype=dout.dtype, device=dout.device)
+    scaled_dot_product_attention_backward(dheads, cache,
+                                          out=[permute_dims(packed[:, :, i, ...], (0, 2, 1, 3)) for i in range(3)])
     return reshape(packed, (B, T, 3 * D))

@@ -13,6 +13,15 @@ threads than with one, while a (512, 784) @ (784, 256) product ran 1.9x faster w
 looked, set by ``OPENBLAS_NUM_THREADS`` and the like) at or above it. The count is only changed
 when it differs from the last one set, so a network of small products sets it once. Only NumPy
 arrays are concerned; other backends get ``a @ b`` unchanged.
+
+Two more helpers serve attention, which multiplies stacks of many tiny matrices (one per example
+and head):
+
+- :func:`matmul_transposed` is ``a @ b.mT``. On NumPy a stack of small products runs 2-2.5x slower
+  when its second operand is a transposed view; copying that transpose into plain rows first and
+  multiplying those is faster, copy included.
+- :func:`matmul_into` writes a product into an existing array, for example one head's slot of the
+  packed output, instead of making the product and then copying it there.
 """
 
 from __future__ import annotations
@@ -71,3 +80,37 @@ def matmul(a: Any, b: Any) -> Any:
     if type(a) is numpy.ndarray:
         _blas_threads.use(2 * a.size * (b.shape[-1] if b.ndim > 1 else 1) >= SMALL_PRODUCT_FLOPS)
     return a @ b
+
+
+def matmul_transposed(a: Any, b: Any) -> Any:
+    """``a @ b.mT``: a product with the transpose of b's last two axes.
+
+    On NumPy, for a stack of matrices, the transpose is first copied into contiguous rows. Measured
+    on attention's queries and keys, (64, 2, 8, 16) each: 22 us as ``q @ k.mT``, 17 us with the copy.
+
+    Inputs:
+    - a: array of shape (..., M, K).
+    - b: array of shape (..., N, K).
+    Returns:
+    - array of shape (..., M, N).
+    """
+    if type(b) is numpy.ndarray and b.ndim > 2:
+        return a @ numpy.ascontiguousarray(b.mT)
+    return a @ b.mT
+
+
+def matmul_into(a: Any, b: Any, out: Any) -> Any:
+    """``out[...] = a @ b``: the product written into an existing array, for example a view into a
+    bigger one. On NumPy the product goes straight into ``out``, with no temporary in between.
+
+    Inputs:
+    - a: array of shape (..., M, K).
+    - b: array of shape (..., K, N).
+    - out: array of shape (..., M, N), any strides.
+    Returns:
+    - out.
+    """
+    if type(out) is numpy.ndarray:
+        return numpy.matmul(a, b, out=out)
+    out[...] = a @ b
+    return out
