@@ -154,6 +154,18 @@ def test_backward_gives_no_gradient_through_hidden_keys(backend64):
     assert np.any(cp.to_numpy(dv)[:, 0] != 0)
 
 
+def test_backward_from_weights_in_any_layout(backend64):
+    """The forward keeps the weights as a view of a keys-first array; a cache whose weights are laid
+    out the usual way (a copy, as a learner's own forward would give) must give the same gradients."""
+    q, k, v, dout = (_random(shape, seed) for seed, shape in enumerate([(2, 3, 4, 5), (2, 3, 6, 5),
+                                                                         (2, 3, 6, 2), (2, 3, 4, 2)], start=30))
+    _, cache = scaled_dot_product_attention_forward(*(backend64.asarray(a) for a in (q, k, v)), causal=True)
+    copied = cache[:3] + (backend64.asarray(cp.to_numpy(cache[3]).copy()),)
+    for got, want in zip(scaled_dot_product_attention_backward(backend64.asarray(dout), copied),
+                         scaled_dot_product_attention_backward(backend64.asarray(dout), cache)):
+        np.testing.assert_allclose(cp.to_numpy(got), cp.to_numpy(want), rtol=1e-12, atol=1e-12)
+
+
 def test_out_arrays_receive_the_output_and_gradients(backend64):
     """out= writes the results into the given arrays (views into packed arrays, as multi-head attention
     uses it) and gives the numbers of the call without out=."""

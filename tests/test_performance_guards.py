@@ -9,7 +9,8 @@ compute the input's gradient and take (B, T, D) inputs through reshape nodes, at
 and joined by separate reshape, transpose and indexing nodes, sums written with
 ``xp.sum`` rather than as matrix products, row maxima with ``xp.max``, im2col with ``xp.stack``,
 reshapes and transposes through the namespace's functions, attention's products with a transposed
-operand as plain ``a @ b.mT`` and products into existing arrays as assignments, and every
+operand as plain ``a @ b.mT``, products into existing arrays as assignments, attention's softmax
+and its backward over rows of the (..., T, S) scores rather than keys first, and every
 parameter gradient copied before it becomes ``.grad``). The
 loss trajectories and final weights must agree to float32 tolerance. No timing is asserted anywhere.
 """
@@ -32,6 +33,7 @@ from coursepkg.functional import losses as losses_f
 from coursepkg.functional import normalization as normalization_f
 from coursepkg.functional import pooling as pooling_f
 from coursepkg.functional import sums as sums_f
+from coursepkg.ops import attention as attention_ops
 from coursepkg.ops import elementwise, shape
 from coursepkg.ops.conv import Conv1d as Conv1dOp
 from coursepkg.ops.linear import Linear as LinearOp
@@ -121,6 +123,25 @@ def plain_matmul_into(a, b, out):
     return out
 
 
+def plain_attention_weights(q, k, causal=False, mask=None):
+    xp = cp.namespace_of(q)
+    scores = (q @ k.mT) / float(np.sqrt(q.shape[-1]))
+    if causal:
+        allowed = xp.tril(xp.ones((q.shape[-2], k.shape[-2]), dtype=xp.bool, device=q.device))
+        mask = allowed if mask is None else xp.logical_and(mask, allowed)
+    if mask is not None:
+        scores = xp.where(mask, scores, float(xp.finfo(scores.dtype).min) / 2)
+    return F.softmax(scores, axis=-1)
+
+
+def plain_attention_backward(dout, cache):
+    q, k, v, weights = cache
+    xp = cp.namespace_of(dout)
+    dweights = dout @ v.mT
+    dscores = weights * (dweights - xp.sum(dweights * weights, axis=-1, keepdims=True)) / float(np.sqrt(q.shape[-1]))
+    return dscores @ k, dscores.mT @ q, weights.mT @ dout
+
+
 def plain_linear_backward(self, grad):  # dx always computed, even for a data input
     return F.linear_backward(grad, self.cache, input_grad=True)
 
@@ -150,6 +171,8 @@ def plain(monkeypatch):
         monkeypatch.setattr(conv_f, "im2col_1d", plain_im2col_1d)
         monkeypatch.setattr(attention_f, "matmul_transposed", plain_matmul_transposed)
         monkeypatch.setattr(attention_f, "matmul_into", plain_matmul_into)
+        monkeypatch.setattr(attention_f, "attention_weights", plain_attention_weights)
+        monkeypatch.setattr(attention_ops, "scaled_dot_product_attention_backward", plain_attention_backward)
         plain_layout = (("reshape", plain_reshape), ("permute_dims", plain_permute_dims), ("astype", plain_astype))
         for module in (linear_f, normalization_f, attention_f, conv_f, pooling_f, activations_f, sums_f):
             for name, plain_function in plain_layout:

@@ -91,3 +91,12 @@ def test_cached_constant_makes_each_constant_once_also_on_unhashable_devices():
     cached_constant(make, (3,), np.float32, _UnhashableDevice(1))
     cached_constant(make, (4,), np.float32, gpu0)
     assert len(made) == 4  # another device, another shape: new constants
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (1, 4), (2, 4, 8), (8, 1024), (2, 3, 4, 5)])
+def test_max_over_rows_matches_xp_max(backend, shape):
+    x_np = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    x_np.reshape(-1, shape[-1])[-1, 0] = np.inf  # the last row holds the largest number of column 0
+    got = F.max_over_rows(backend.asarray(x_np))
+    assert tuple(got.shape) == shape[-1:]
+    assert np.array_equal(to_numpy(got), x_np.max(axis=tuple(range(len(shape) - 1))))

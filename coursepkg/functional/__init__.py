@@ -79,7 +79,7 @@ from coursepkg.functional.pooling import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from coursepkg.functional.sums import max_last_axis, sum_last_axis, sum_over_rows
+from coursepkg.functional.sums import max_last_axis, max_over_rows, sum_last_axis, sum_over_rows
 
 __all__ = [
     "avg_pool1d_backward", "avg_pool1d_forward", "avg_pool2d_backward", "avg_pool2d_forward", "col2im_1d",
@@ -94,7 +94,7 @@ __all__ = [
     "leaky_relu_backward", "leaky_relu_forward", "linear_backward", "linear_forward",
     "log_softmax", "mae_backward", "mae_forward", "mse_backward", "mse_forward", "relu_backward",
     "relu_forward", "sigmoid_backward", "sigmoid_forward", "softmax",
-    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "max_last_axis", "one_hot",
+    "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "max_last_axis", "max_over_rows", "one_hot",
     "sum_last_axis", "sum_over_rows", "sum_rows_by_index",
     "tanh_backward", "tanh_forward", "unbroadcast",
 ]

@@ -22,9 +22,8 @@ from typing import Any
 
 from coursepkg.backend import get_backend, namespace_of
 from coursepkg.functional.layout import permute_dims, reshape
-from coursepkg.functional.losses import softmax
 from coursepkg.functional.products import matmul_into, matmul_transposed
-from coursepkg.functional.sums import sum_last_axis
+from coursepkg.functional.sums import max_over_rows, sum_over_rows
 
 
 def causal_mask(T: int, S: int | None = None) -> Any:
@@ -78,16 +77,37 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
       equal weights on all of them: there is nothing better to do.)
     """
     xp = namespace_of(q)
-    scores = matmul_transposed(q, k)
-    scores *= 1 / math.sqrt(q.shape[-1])
+    batch, T, S = tuple(q.shape[:-2]), q.shape[-2], k.shape[-2]
+    rows = math.prod(batch) * T  # one column of scores per query
+    # The scores are stored keys first, as (S, ..., T): the softmax over the keys is then taken over
+    # the first axis, in passes over whole rows of (batch x T) numbers. Stored queries first, it
+    # would be T * batch short passes of S numbers each (8 in lesson 13), about 2x slower in NumPy.
+    keys_first = xp.empty((S,) + batch + (T,), dtype=q.dtype, device=q.device)
+    matmul_transposed(q, k, out=_queries_first(keys_first))  # scores[..., t, s] = q[..., t, :] . k[..., s, :]
     if causal:
-        # A 2-D (T, S) slice of the scores gives ones_like the right namespace and device.
-        allowed = xp.tril(xp.ones_like(scores[(0,) * (scores.ndim - 2) + (...,)], dtype=xp.bool))
+        allowed = xp.tril(xp.ones((T, S), dtype=xp.bool, device=q.device))
         mask = allowed if mask is None else xp.logical_and(mask, allowed)
     if mask is not None:
-        # Half the lowest float: subtracting the row maximum in softmax cannot overflow.
-        scores = xp.where(mask, scores, float(xp.finfo(scores.dtype).min) / 2)
-    return softmax(scores, axis=-1)
+        # Half the lowest float: subtracting the maximum in softmax cannot overflow.
+        hidden = _keys_first(xp.logical_not(xp.broadcast_to(mask, batch + (T, S))))
+        keys_first = xp.where(hidden, float(xp.finfo(q.dtype).min) / 2, keys_first)
+    scores = reshape(keys_first, (S, rows))  # (S, batch x T): column j holds one query's scores
+    scores *= 1 / math.sqrt(q.shape[-1])
+    # softmax over the first axis (each column), as in functional.losses.softmax:
+    scores -= max_over_rows(scores)
+    weights = xp.exp(scores)
+    weights /= sum_over_rows(weights)
+    return _queries_first(reshape(weights, (S,) + batch + (T,)))
+
+
+def _queries_first(keys_first: Any) -> Any:
+    """(S, ..., T) -> (..., T, S): a view."""
+    return permute_dims(keys_first, tuple(range(1, keys_first.ndim)) + (0,))
+
+
+def _keys_first(queries_first: Any) -> Any:
+    """(..., T, S) -> (S, ..., T): a view."""
+    return permute_dims(queries_first, (queries_first.ndim - 1,) + tuple(range(queries_first.ndim - 1)))
 
 
 def scaled_dot_product_attention_forward(q: Any, k: Any, v: Any, causal: bool = False,
@@ -132,10 +152,18 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple, out: Any = No
     - dq (..., T, d), dk (..., S, d), dv (..., S, dv).
     """
     q, k, v, weights = cache
-    scale = 1 / math.sqrt(q.shape[-1])
-    dweights = matmul_transposed(dout, v)
-    dscores = weights * (dweights - sum_last_axis(dweights * weights, keepdims=True))
-    dscores *= scale
+    xp = namespace_of(dout)
+    batch, T, S = tuple(q.shape[:-2]), q.shape[-2], k.shape[-2]
+    rows = math.prod(batch) * T
+    # Keys first, as in attention_weights: the softmax backward runs over whole rows.
+    dweights = xp.empty((S,) + batch + (T,), dtype=dout.dtype, device=dout.device)
+    matmul_transposed(dout, v, out=_queries_first(dweights))  # dP = dout @ v^T
+    dscores = reshape(dweights, (S, rows))
+    weights_by_key = reshape(_keys_first(weights), (S, rows))  # a view when weights come from the forward
+    dscores -= sum_over_rows(dscores * weights_by_key)
+    dscores *= weights_by_key
+    dscores *= 1 / math.sqrt(q.shape[-1])
+    dscores = _queries_first(reshape(dscores, (S,) + batch + (T,)))  # (..., T, S)
     if out is None:
         return dscores @ k, dscores.mT @ q, weights.mT @ dout
     dq, dk, dv = out

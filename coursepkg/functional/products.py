@@ -82,7 +82,7 @@ def matmul(a: Any, b: Any) -> Any:
     return a @ b
 
 
-def matmul_transposed(a: Any, b: Any) -> Any:
+def matmul_transposed(a: Any, b: Any, out: Any = None) -> Any:
     """``a @ b.mT``: a product with the transpose of b's last two axes.
 
     On NumPy, for a stack of matrices, the transpose is first copied into contiguous rows. Measured
@@ -91,12 +91,12 @@ def matmul_transposed(a: Any, b: Any) -> Any:
     Inputs:
     - a: array of shape (..., M, K).
     - b: array of shape (..., N, K).
+    - out: optional array of shape (..., M, N), any strides, to write the product into.
     Returns:
-    - array of shape (..., M, N).
+    - array of shape (..., M, N) (``out`` when given).
     """
-    if type(b) is numpy.ndarray and b.ndim > 2:
-        return a @ numpy.ascontiguousarray(b.mT)
-    return a @ b.mT
+    b_transposed = numpy.ascontiguousarray(b.mT) if type(b) is numpy.ndarray and b.ndim > 2 else b.mT
+    return a @ b_transposed if out is None else matmul_into(a, b_transposed, out)
 
 
 def matmul_into(a: Any, b: Any, out: Any) -> Any:

@@ -78,6 +78,18 @@ def sum_over_rows(x: Any) -> Any:
     return cached_constant(xp.ones, (rows.shape[0],), x.dtype, x.device) @ rows
 
 
+def max_over_rows(x: Any) -> Any:
+    """Maximum over every axis but the last: ``xp.max(x, axis=tuple(range(x.ndim - 1)))``, as whole-row
+    passes (each row compared with the running maximum).
+
+    Inputs:
+    - x: array of shape (..., D), at least one row.
+    Returns:
+    - array of shape (D,).
+    """
+    return _max(as_rows(x), 0)
+
+
 def sum_last_axis(x: Any, keepdims: bool = False, weights: Any = None) -> Any:
     """Sum over the last axis: ``xp.sum(x, axis=-1, keepdims=keepdims)``, or with ``weights``
     the weighted sum ``xp.sum(x * weights, axis=-1, ...)`` (the same matrix-vector product).
