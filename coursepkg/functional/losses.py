@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursepkg.backend import namespace_of
+from coursepkg.functional.layout import reshape
 from coursepkg.functional.onehot import one_hot
 from coursepkg.functional.sums import max_last_axis, sum_last_axis
 
@@ -55,9 +56,10 @@ def softmax_cross_entropy_forward(logits: Any, labels: Any) -> tuple[Any, tuple]
     probs = xp.exp(shifted)
     total = sum_last_axis(probs)  # (N,): xp.sum(probs, axis=1), as a faster matrix product
     one_hot_labels = one_hot(labels, c, logits.dtype)  # (N, C)
-    # Row i's loss, log(total_i) - s_i,label_i; the dot product with the one-hot row picks s_i,label_i.
-    per_example = xp.log(total) - xp.vecdot(shifted, one_hot_labels)  # (N,)
-    loss = sum_last_axis(per_example) / n
+    # Row i's loss is log(total_i) - s_i,label_i, and the loss their mean. The s_i,label_i are summed
+    # as one dot product of the whole arrays with the one-hot rows (not one per row: 1 vs 5 us here).
+    picked = xp.vecdot(reshape(shifted, (n * c,)), reshape(one_hot_labels, (n * c,)))
+    loss = (sum_last_axis(xp.log(total)) - picked) / n
     probs /= total[:, None]  # now the softmax probabilities
     return loss, (probs, one_hot_labels)
 
