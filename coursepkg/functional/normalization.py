@@ -24,7 +24,7 @@ from typing import Any
 
 from coursepkg.backend import namespace_of
 from coursepkg.functional.layout import astype, reshape
-from coursepkg.functional.sums import sum_last_axis, sum_over_rows
+from coursepkg.functional.sums import as_rows, sum_last_axis, sum_over_rows
 
 
 def _batchnorm_axes(x: Any, **per_feature: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -129,26 +129,27 @@ def layernorm_forward(x: Any, gamma: Any, beta: Any, eps: float = 1e-5) -> tuple
     - eps: added to the variance to avoid division by zero.
     Returns:
     - out: array of shape (..., D).
-    - cache: (xhat, inv_std, gamma) for the backward pass.
+    - cache: (xhat of shape (M, D), inv_std of shape (M, 1), gamma) for the backward pass, with
+      the M = N or B * T positions as rows.
     """
     if x.ndim < 1 or tuple(gamma.shape) != (x.shape[-1],) or tuple(beta.shape) != (x.shape[-1],):
         raise ValueError(f"layernorm_forward: x of shape (..., D) needs gamma and beta of shape (D,); got x "
                          f"{tuple(x.shape)}, gamma {tuple(gamma.shape)}, beta {tuple(beta.shape)}.")
     xp = namespace_of(x)
     d = x.shape[-1]
-    # The means and sums over the last axis in this file are xp.mean / xp.sum written as faster
-    # matrix products (coursepkg.functional.sums), and the sum of squares is one dot product per row
-    # (xp.vecdot, faster again than squaring and summing: 30.6 vs 32.2 us for this whole function
-    # on (64, 8, 32)). In-place updates (*=, +=) save temporaries.
-    mean = sum_last_axis(x, keepdims=True) / d
-    centered = x - mean
-    var = xp.vecdot(centered, centered)[..., None] / d
+    rows = as_rows(x)  # (M, D): every leading position is one row; reshaped back at the end
+    # The row means below are xp.mean written as faster matrix products (coursepkg.functional.sums),
+    # and the sums of squares one dot product per row (xp.vecdot, faster again than squaring and
+    # summing). In-place updates (*=, +=) save temporaries.
+    mean = sum_last_axis(rows, keepdims=True) / d  # (M, 1)
+    centered = rows - mean
+    var = xp.vecdot(centered, centered)[:, None] / d  # (M, 1)
     inv_std = 1 / xp.sqrt(var + eps)
     xhat = centered
     xhat *= inv_std  # (x - mean) / sqrt(var + eps), in the same array
     out = xhat * gamma
     out += beta
-    return out, (xhat, inv_std, gamma)
+    return reshape(out, tuple(x.shape)), (xhat, inv_std, gamma)
 
 
 def layernorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
@@ -161,18 +162,19 @@ def layernorm_backward(dout: Any, cache: tuple) -> tuple[Any, Any, Any]:
     - dx: shape (..., D).
     - dgamma, dbeta: shape (D,), summed over every leading axis.
     """
-    xhat, inv_std, gamma = cache
-    dout_xhat = dout * xhat
-    dbeta = sum_over_rows(dout)  # summed over every leading axis
+    xhat, inv_std, gamma = cache  # xhat (M, D) and inv_std (M, 1): by rows, as in the forward pass
+    rows = as_rows(dout)  # (M, D)
+    dout_xhat = rows * xhat
+    dbeta = sum_over_rows(rows)  # summed over every leading axis
     dgamma = sum_over_rows(dout_xhat)
     # With dxhat = dout * gamma, the two row means of the formula are weighted by gamma / D:
     # mean(dxhat) = sum(dout * gamma / D) and mean(dxhat * xhat) = sum(dout * xhat * gamma / D).
     gamma_over_d = gamma / dout.shape[-1]
-    mean_dxhat = sum_last_axis(dout, keepdims=True, weights=gamma_over_d)  # (..., 1)
+    mean_dxhat = sum_last_axis(rows, keepdims=True, weights=gamma_over_d)  # (M, 1)
     mean_dxhat_xhat = sum_last_axis(dout_xhat, keepdims=True, weights=gamma_over_d)
     # dx = inv_std (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), updating one array in place:
-    dx = dout * gamma
+    dx = rows * gamma
     dx -= xhat * mean_dxhat_xhat
     dx -= mean_dxhat
     dx *= inv_std
-    return dx, dgamma, dbeta
+    return reshape(dx, tuple(dout.shape)), dgamma, dbeta
