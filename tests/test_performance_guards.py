@@ -8,9 +8,9 @@ backward as a scatter-add, cross-entropy with two sums, linear and convolution l
 compute the input's gradient and take (B, T, D) inputs through reshape nodes, attention heads split
 and joined by separate reshape, transpose and indexing nodes, sums written with
 ``xp.sum`` rather than as matrix products, row maxima with ``xp.max``, im2col with ``xp.stack``,
-reshapes and transposes through the namespace's functions, attention's products with a transposed
-operand as plain ``a @ b.mT``, products into existing arrays as assignments, attention's softmax
-and its backward over rows of the (..., T, S) scores rather than keys first, and every
+reshapes and transposes through the namespace's functions, attention's weights and their backward
+written plainly (``q @ k.mT``, a softmax over rows of the (..., T, S) scores, no products written
+into existing arrays), layer norm with ``xp.mean`` and the textbook backward, and every
 parameter gradient copied before it becomes ``.grad``). The
 loss trajectories and final weights must agree to float32 tolerance. No timing is asserted anywhere.
 """
@@ -35,6 +35,7 @@ from coursepkg.functional import pooling as pooling_f
 from coursepkg.functional import sums as sums_f
 from coursepkg.ops import attention as attention_ops
 from coursepkg.ops import elementwise, shape
+from coursepkg.ops import normalization as normalization_ops
 from coursepkg.ops.conv import Conv1d as Conv1dOp
 from coursepkg.ops.linear import Linear as LinearOp
 from coursepkg.ops.losses import SoftmaxCrossEntropy
@@ -114,15 +115,6 @@ def plain_attention_forward(self, x, mask=None):  # split, attend and join heads
     return self.proj(heads.transpose(0, 2, 1, 3).reshape(B, T, D))
 
 
-def plain_matmul_transposed(a, b):
-    return a @ b.mT
-
-
-def plain_matmul_into(a, b, out):
-    out[...] = a @ b
-    return out
-
-
 def plain_attention_weights(q, k, causal=False, mask=None):
     xp = cp.namespace_of(q)
     scores = (q @ k.mT) / float(np.sqrt(q.shape[-1]))
@@ -140,6 +132,24 @@ def plain_attention_backward(dout, cache):
     dweights = dout @ v.mT
     dscores = weights * (dweights - xp.sum(dweights * weights, axis=-1, keepdims=True)) / float(np.sqrt(q.shape[-1]))
     return dscores @ k, dscores.mT @ q, weights.mT @ dout
+
+
+def plain_layernorm_forward(x, gamma, beta, eps=1e-5):
+    xp = cp.namespace_of(x)
+    mean = xp.mean(x, axis=-1, keepdims=True)
+    var = xp.mean((x - mean) ** 2, axis=-1, keepdims=True)
+    xhat = (x - mean) / xp.sqrt(var + eps)
+    return xhat * gamma + beta, (xhat, 1 / xp.sqrt(var + eps), gamma)
+
+
+def plain_layernorm_backward(dout, cache):
+    xp = cp.namespace_of(dout)
+    xhat, inv_std, gamma = cache
+    leading = tuple(range(dout.ndim - 1))
+    dxhat = dout * gamma
+    dx = inv_std * (dxhat - xp.mean(dxhat, axis=-1, keepdims=True)
+                    - xhat * xp.mean(dxhat * xhat, axis=-1, keepdims=True))
+    return dx, xp.sum(dout * xhat, axis=leading), xp.sum(dout, axis=leading)
 
 
 def plain_linear_backward(self, grad):  # dx always computed, even for a data input
@@ -169,10 +179,10 @@ def plain(monkeypatch):
                 if hasattr(module, name):
                     monkeypatch.setattr(module, name, plain_reduction)
         monkeypatch.setattr(conv_f, "im2col_1d", plain_im2col_1d)
-        monkeypatch.setattr(attention_f, "matmul_transposed", plain_matmul_transposed)
-        monkeypatch.setattr(attention_f, "matmul_into", plain_matmul_into)
         monkeypatch.setattr(attention_f, "attention_weights", plain_attention_weights)
         monkeypatch.setattr(attention_ops, "scaled_dot_product_attention_backward", plain_attention_backward)
+        monkeypatch.setattr(normalization_ops, "layernorm_forward", plain_layernorm_forward)
+        monkeypatch.setattr(normalization_ops, "layernorm_backward", plain_layernorm_backward)
         plain_layout = (("reshape", plain_reshape), ("permute_dims", plain_permute_dims), ("astype", plain_astype))
         for module in (linear_f, normalization_f, attention_f, conv_f, pooling_f, activations_f, sums_f):
             for name, plain_function in plain_layout:
