@@ -82,8 +82,7 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
     # The scores are stored keys first, as (S, ..., T): the softmax over the keys is then taken over
     # the first axis, in passes over whole rows of (batch x T) numbers. Stored queries first, it
     # would be T * batch short passes of S numbers each (8 in lesson 13), about 2x slower in NumPy.
-    keys_first = xp.empty((S,) + batch + (T,), dtype=q.dtype, device=q.device)
-    matmul_transposed(q, k, out=_queries_first(keys_first))  # scores[..., t, s] = q[..., t, :] . k[..., s, :]
+    keys_first = _product_keys_first(q, k)  # scores[..., t, s] = q[..., t, :] . k[..., s, :]
     if causal:
         allowed = xp.tril(xp.ones((T, S), dtype=xp.bool, device=q.device))
         mask = allowed if mask is None else xp.logical_and(mask, allowed)
@@ -98,6 +97,14 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
     weights = xp.exp(scores)
     weights /= sum_over_rows(weights)
     return _queries_first(reshape(weights, (S,) + batch + (T,)))
+
+
+def _product_keys_first(a: Any, b: Any) -> Any:
+    """``a @ b.mT`` for a of shape (..., T, d) and b of shape (..., S, d), stored keys first: an array
+    of shape (S, ..., T) whose ``_queries_first`` view is the product."""
+    keys_first = namespace_of(a).empty((b.shape[-2],) + tuple(a.shape[:-1]), dtype=a.dtype, device=a.device)
+    matmul_transposed(a, b, out=_queries_first(keys_first))
+    return keys_first
 
 
 def _queries_first(keys_first: Any) -> Any:
@@ -152,13 +159,10 @@ def scaled_dot_product_attention_backward(dout: Any, cache: tuple, out: Any = No
     - dq (..., T, d), dk (..., S, d), dv (..., S, dv).
     """
     q, k, v, weights = cache
-    xp = namespace_of(dout)
     batch, T, S = tuple(q.shape[:-2]), q.shape[-2], k.shape[-2]
     rows = math.prod(batch) * T
     # Keys first, as in attention_weights: the softmax backward runs over whole rows.
-    dweights = xp.empty((S,) + batch + (T,), dtype=dout.dtype, device=dout.device)
-    matmul_transposed(dout, v, out=_queries_first(dweights))  # dP = dout @ v^T
-    dscores = reshape(dweights, (S, rows))
+    dscores = reshape(_product_keys_first(dout, v), (S, rows))  # dP = dout @ v^T, keys first
     weights_by_key = reshape(_keys_first(weights), (S, rows))  # a view when weights come from the forward
     dscores -= sum_over_rows(dscores * weights_by_key)
     dscores *= weights_by_key
