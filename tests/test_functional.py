@@ -227,7 +227,7 @@ def test_cross_entropy_of_a_large_batch_against_scipy(backend64):
 # ---------------------------------------------------------------------- softmax and broadcasting
 def test_softmax_and_log_softmax(backend64):
     x = np.random.default_rng(5).standard_normal((3, 4)) * 3
-    for axis in (0, 1, -1):
+    for axis in (0, 1, -1, -2):  # 2-D axis 0 and -2 take the whole-row path
         probs = to_numpy(F.softmax(backend64.asarray(x), axis=axis))
         np.testing.assert_allclose(probs, special.softmax(x, axis=axis), rtol=1e-12)
         np.testing.assert_allclose(probs.sum(axis=axis), 1.0, rtol=1e-12)

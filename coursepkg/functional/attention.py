@@ -22,8 +22,9 @@ from typing import Any
 
 from coursepkg.backend import get_backend, namespace_of
 from coursepkg.functional.layout import permute_dims, reshape
+from coursepkg.functional.losses import softmax
 from coursepkg.functional.products import matmul_into, matmul_transposed
-from coursepkg.functional.sums import max_over_rows, sum_over_rows
+from coursepkg.functional.sums import sum_over_rows
 
 
 def causal_mask(T: int, S: int | None = None) -> Any:
@@ -92,10 +93,7 @@ def attention_weights(q: Any, k: Any, causal: bool = False, mask: Any = None) ->
         keys_first = xp.where(hidden, float(xp.finfo(q.dtype).min) / 2, keys_first)
     scores = reshape(keys_first, (S, rows))  # (S, batch x T): column j holds one query's scores
     scores *= 1 / math.sqrt(q.shape[-1])
-    # softmax over the first axis (each column), as in functional.losses.softmax:
-    scores -= max_over_rows(scores)
-    weights = xp.exp(scores)
-    weights /= sum_over_rows(weights)
+    weights = softmax(scores, axis=0)  # over the keys, in each column
     return _queries_first(reshape(weights, (S,) + batch + (T,)))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from coursepkg.backend import namespace_of
 from coursepkg.functional.layout import reshape
 from coursepkg.functional.onehot import one_hot
-from coursepkg.functional.sums import max_last_axis, sum_last_axis
+from coursepkg.functional.sums import max_last_axis, max_over_rows, sum_last_axis, sum_over_rows
 
 
 def log_softmax(logits: Any, axis: int = -1) -> Any:
@@ -32,6 +32,10 @@ def softmax(logits: Any, axis: int = -1) -> Any:
     if axis in (-1, logits.ndim - 1):  # the same, with faster row maxima and sums (functional.sums)
         e = xp.exp(logits - max_last_axis(logits, keepdims=True))
         e /= sum_last_axis(e, keepdims=True)
+        return e
+    if logits.ndim == 2 and axis in (0, -2):  # down each column: passes over whole rows (functional.sums)
+        e = xp.exp(logits - max_over_rows(logits))
+        e /= sum_over_rows(e)
         return e
     e = xp.exp(logits - xp.max(logits, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
