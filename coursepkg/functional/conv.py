@@ -78,14 +78,12 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     Raises ValueError when the kernel does not fit in the padded input, or an argument is out of range.
     """
     try:
-        return _output_size(size, kernel_size, stride, padding, dilation)
+        try:
+            return _output_size(size, kernel_size, stride, padding, dilation)
+        except TypeError:  # an argument that cannot be a cache key (a list, say): check it without the cache
+            return _output_size.__wrapped__(size, kernel_size, stride, padding, dilation)
     except _BadGeometryError as problem:
         raise ValueError(f"{_place(where, axis)}: {problem}") from None
-    except TypeError:  # an argument that cannot be a cache key (a list, say): check it without the cache
-        try:
-            return _output_size.__wrapped__(size, kernel_size, stride, padding, dilation)
-        except _BadGeometryError as problem:
-            raise ValueError(f"{_place(where, axis)}: {problem}") from None
 
 
 class _BadGeometryError(Exception):
@@ -357,10 +355,10 @@ def im2col_2d(x: Any, kernel_size: int | tuple[int, int], stride: int | tuple[in
     oh = conv_output_size(x.shape[2], kh, sh, ph, dh, where="im2col_2d", axis="height")
     ow = conv_output_size(x.shape[3], kw, sw, pw, dw, where="im2col_2d", axis="width")
     x_cl = _padded_examples_last(x, (ph, pw))  # (C, H + 2PH, W + 2PW, N)
-    taps = [x_cl[:, window_slice(i, sh, dh, oh), window_slice(j, sw, dw, ow), :]
-            for i in range(kh) for j in range(kw)]
-    cols = xp.stack(taps, axis=1)  # (C, KH*KW, OH, OW, N)
-    return reshape(cols, (x.shape[1] * kh * kw, oh * ow * x.shape[0]))
+    cols = xp.empty((x.shape[1], kh * kw, oh, ow, x.shape[0]), dtype=x.dtype, device=x.device)
+    for tap, (i, j) in enumerate(itertools.product(range(kh), range(kw))):  # as im2col_1d: one copy per tap
+        cols[:, tap, ...] = x_cl[:, window_slice(i, sh, dh, oh), window_slice(j, sw, dw, ow), :]
+    return reshape(cols, (x.shape[1] * kh * kw, oh * ow * x.shape[0]))  # (C * KH * KW, OH * OW * N), a view
 
 
 def col2im_2d(cols: Any, x_shape: tuple[int, int, int, int], kernel_size: int | tuple[int, int],
